@@ -1,0 +1,1 @@
+"""Capacity-building and partnership CRM for diaspora engagement."""

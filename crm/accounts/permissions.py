@@ -1,0 +1,71 @@
+"""Who may do what: route guards, the object-level refusal helper, and request authentication."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Scope
+from sqlalchemy.orm import Session
+
+from crm.accounts import service
+from crm.accounts.models import User
+from crm.accounts.roles import Role
+from crm.web.auth import cookie_value
+
+SESSION_COOKIE = "crm_session"
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if connection.scope.get("user") is None:
+        raise NotAuthorizedException()
+
+
+def requires_role(*roles: Role) -> Guard:
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        requires_login(connection, handler)
+        user: User = connection.scope["user"]
+        if not user.has_role(*roles):
+            raise PermissionDeniedException()
+
+    return guard
+
+
+def refuse_unless(allowed: bool, *, hide: bool = False) -> None:
+    """Object-level check: 403, or 404 where even the record's existence is private."""
+    if not allowed:
+        raise NotFoundException() if hide else PermissionDeniedException()
+
+
+def found(obj: Any) -> Any:
+    if obj is None:
+        raise NotFoundException()
+    return obj
+
+
+def make_authenticator(session_for_scope: Callable[[Scope], Session]) -> Callable[[Scope], Any]:
+    """Build the lookup the auth middleware calls: session cookie for pages, Bearer token for the API."""
+
+    def lookup(scope: Scope) -> User | None:
+        headers = dict(scope["headers"])
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
+        if scope["path"].startswith("/api/"):
+            scheme, _, secret = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not secret:
+                return None
+            return service.user_for_api_token(session_for_scope(scope), secret.strip())
+        token = cookie_value(headers.get(b"cookie", b"").decode("latin-1"), SESSION_COOKIE)
+        if not token:
+            return None
+        return service.user_for_session(session_for_scope(scope), token)
+
+    async def authenticate(scope: Scope) -> User | None:
+        return await anyio.to_thread.run_sync(lookup, scope)
+
+    return authenticate

@@ -1,0 +1,115 @@
+"""create_app(): wires plugins, middleware, templates and every domain's routes. Wiring only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin, SQLAlchemySyncConfig, SyncSessionConfig
+from litestar import Litestar, Request
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import RedocRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm.accounts.controllers import AuthController, HomeController, TokenController, UserAdminController
+from crm.accounts.permissions import make_authenticator
+from crm.accounts.roles import ROLE_LABELS, Role
+from crm.db.audit import set_actor
+from crm.db.engine import make_engine
+from crm.settings import PROJECT_ROOT, Settings, get_settings
+from crm.web import errors, flash
+from crm.web.auth import AuthMiddleware
+from crm.web.deps import RawDb
+from crm.web.health import healthz
+from crm.web.security import AllowedHostsMiddleware, SecurityHeadersMiddleware
+from crm.web.templating import create_environment
+
+STATIC_DIR = PROJECT_ROOT / "crm" / "web" / "static"
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url)
+    db_config = SQLAlchemySyncConfig(
+        engine_instance=engine,
+        session_config=SyncSessionConfig(expire_on_commit=False),
+        before_send_handler="autocommit_include_redirects",
+    )
+
+    def session_for_scope(scope: Any) -> Session:
+        return db_config.provide_session(scope["litestar_app"].state, scope)
+
+    def provide_db(db_session: RawDb, request: Request[Any, Any, Any]) -> Session:
+        set_actor(db_session, request.user.id if request.user is not None else None)
+        return db_session
+
+    def provide_settings() -> Settings:
+        return settings
+
+    env = create_environment()
+    env.globals.update(Role=Role, ROLE_LABELS=ROLE_LABELS, get_flashes=flash.get_flashes, settings=settings)
+
+    return Litestar(
+        route_handlers=[
+            create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
+            healthz,
+            AuthController,
+            HomeController,
+            UserAdminController,
+            TokenController,
+        ],
+        plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
+        dependencies={
+            "db": Provide(provide_db, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False, use_cache=True),
+        },
+        template_config=TemplateConfig(instance=JinjaTemplateEngine(engine_instance=env)),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.https,
+            cookie_samesite="lax",
+            exclude=["/api/", "/healthz"],
+        ),
+        middleware=[
+            DefineMiddleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts),
+            DefineMiddleware(SecurityHeadersMiddleware, https=settings.https),
+            flash.FlashMiddleware,
+            DefineMiddleware(
+                AuthMiddleware,
+                authenticate=make_authenticator(session_for_scope),
+                default_language=settings.default_language,
+                default_time_zone=settings.time_zone,
+            ),
+        ],
+        exception_handlers={
+            HTTPException: errors.http_exception_handler,
+            StaleDataError: errors.stale_data_handler,
+            Exception: errors.internal_error_handler,
+        },
+        openapi_config=OpenAPIConfig(
+            title="Diaspora partnership CRM API",
+            version="1",
+            path="/schema",
+            render_plugins=[
+                RedocRenderPlugin(
+                    js_url="/static/vendor/redoc-2.5.2.standalone.js", google_fonts=False, favicon=""
+                )
+            ],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", description="API token")
+                }
+            ),
+        ),
+        debug=settings.debug,
+    )

@@ -1,0 +1,186 @@
+"""The `crm` command: database migrations, demo data, users and the web server."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any
+
+import click
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from crm.accounts import service as accounts
+from crm.accounts.roles import Role
+from crm.db.engine import make_engine, make_sessionmaker
+from crm.settings import Settings, SettingsError, load_settings
+
+
+class UserMistake(click.ClickException):
+    """Printed as one line, exit code 1, no traceback."""
+
+
+def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SettingsError as exc:
+            raise UserMistake(f"configuration: {exc}") from None
+        except accounts.AccountError as exc:
+            raise UserMistake(f"{exc.field}: {exc.message}") from None
+        except OperationalError as exc:
+            raise UserMistake(f"database error: {exc.orig}") from None
+
+    return wrapper
+
+
+def settings_for_cli() -> Settings:
+    return load_settings()
+
+
+@contextmanager
+def db_session(settings: Settings) -> Iterator[Session]:
+    engine = make_engine(settings.database_url)
+    session = make_sessionmaker(engine)()
+    session.info["actor_id"] = None
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def read_password_stdin() -> str:
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise UserMistake("password: nothing was read from standard input")
+    return password
+
+
+@click.group()
+def main() -> None:
+    """Diaspora partnership CRM."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@friendly
+def db_upgrade(revision: str) -> None:
+    """Upgrade the database to REVISION (default: head)."""
+    from crm.db import migrate
+
+    migrate.upgrade(settings_for_cli().database_url, revision)
+    click.echo(f"database upgraded to {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@friendly
+def db_downgrade(revision: str) -> None:
+    """Downgrade the database to REVISION ('base' removes everything)."""
+    from crm.db import migrate
+
+    migrate.downgrade(settings_for_cli().database_url, revision)
+    click.echo(f"database downgraded to {revision}")
+
+
+@db.command("current")
+@friendly
+def db_current() -> None:
+    """Show the database's current revision."""
+    from crm.db import migrate
+
+    click.echo(migrate.current(settings_for_cli().database_url) or "no revision (empty database)")
+
+
+@main.group()
+def seed() -> None:
+    """Load data from seeds/."""
+
+
+@seed.command("demo")
+@friendly
+def seed_demo() -> None:
+    """Load the demo data if the database is empty, and print the demo logins."""
+    from crm import seeding
+
+    settings = settings_for_cli()
+    with db_session(settings) as session:
+        if not seeding.database_is_empty(session):
+            click.echo("database already has data; demo data not loaded")
+            return
+        logins = seeding.load_demo(session)
+    click.echo("demo data loaded; demo logins:")
+    for login in logins:
+        click.echo(
+            f"  {login['email']:<28} password: {login['password']:<16} roles: {', '.join(login['roles'])}"
+        )
+
+
+@main.group()
+def user() -> None:
+    """Manage user accounts."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--name", "full_name", default="", help="Full name.")
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+@friendly
+def user_create(email: str, roles: tuple[str, ...], full_name: str, password_stdin: bool) -> None:
+    """Create a user with one or more roles."""
+    password = read_password_stdin()
+    with db_session(settings_for_cli()) as session:
+        created = accounts.create_user(session, email, password, roles, full_name=full_name)
+        click.echo(f"user {created.email} created with roles {', '.join(sorted(roles))}")
+
+
+@user.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+@friendly
+def user_set_password(email: str, password_stdin: bool) -> None:
+    """Set a user's password (ends the user's open sessions)."""
+    password = read_password_stdin()
+    with db_session(settings_for_cli()) as session:
+        found = accounts.get_user_by_email(session, email)
+        if found is None:
+            raise UserMistake(f"no user with email {email}")
+        accounts.set_password(session, found, password)
+    click.echo(f"password of {email} changed")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+@friendly
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    """Serve the web app."""
+    import uvicorn
+
+    settings_for_cli()  # fail here, with one clear line, rather than in every worker
+    uvicorn.run(
+        "crm.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        access_log=False,
+    )

@@ -1,0 +1,1 @@
+"""Persistence foundations shared by every domain: base model, engine, audit log."""

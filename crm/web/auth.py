@@ -1,0 +1,53 @@
+"""Middleware that puts the signed-in user (or None) on every request, via a lookup given at wiring time."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from crm.web import i18n
+
+Authenticate = Callable[[Scope], Awaitable[Any]]
+SKIPPED_PREFIXES = ("/static/", "/healthz", "/favicon.ico")
+
+
+class AuthMiddleware:
+    """Sets scope['user'] and the request's language and time zone; refusing is left to route guards."""
+
+    def __init__(
+        self, app: ASGIApp, authenticate: Authenticate, default_language: str, default_time_zone: str
+    ) -> None:
+        self.app = app
+        self.authenticate = authenticate
+        self.default_language = default_language
+        self.default_time_zone = default_time_zone
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(SKIPPED_PREFIXES):
+            scope["user"] = None
+            await self.app(scope, receive, send)
+            return
+        user = await self.authenticate(scope)
+        scope["user"] = user
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        cookie_language = cookie_value(headers.get("cookie", ""), "crm_lang")
+        preferred = cookie_language or (getattr(user, "language", None) if user else None)
+        language = i18n.pick_language(preferred, headers.get("accept-language"), self.default_language)
+        time_zone = getattr(user, "time_zone", None) or self.default_time_zone
+        lang_token = i18n.current_language.set(language)
+        tz_token = i18n.current_time_zone.set(time_zone)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            i18n.current_language.reset(lang_token)
+            i18n.current_time_zone.reset(tz_token)
+
+
+def cookie_value(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value or None
+    return None

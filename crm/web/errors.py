@@ -1,0 +1,95 @@
+"""Error responses: an HTML page for people, a JSON body under /api/, a login redirect for anonymous users."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_409_CONFLICT, HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm.web.i18n import N_, gettext
+
+logger = logging.getLogger("crm")
+
+TITLES = {
+    400: N_("Bad request"),
+    401: N_("Sign-in required"),
+    403: N_("Access denied"),
+    404: N_("Page not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    413: N_("File too large"),
+    422: N_("Invalid data"),
+    429: N_("Too many requests"),
+    500: N_("Something went wrong"),
+}
+MESSAGES = {
+    403: N_("You do not have permission to see or change this."),
+    404: N_("There is nothing at this address, or you may not see it."),
+    409: N_("Someone else changed this record after you opened it. Reload to see their changes, then retry."),
+    500: N_("An unexpected error occurred. It has been logged; please try again later."),
+}
+
+
+def wants_json(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path.startswith("/schema/openapi")
+
+
+def error_response(
+    request: Request[Any, Any, Any], status: int, detail: str | None = None, extra: Any = None
+) -> Response[Any]:
+    title = gettext(TITLES.get(status, TITLES[500 if status >= 500 else 400]))
+    message = detail or gettext(MESSAGES.get(status, "")) or title
+    if wants_json(request):
+        body: dict[str, Any] = {"error": {"status": status, "title": title, "detail": message}}
+        if extra:
+            body["error"]["fields"] = extra
+        return Response(body, status_code=status)
+    template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
+    return Template(
+        template_name=template,
+        context={"status": status, "title": title, "message": message},
+        status_code=status,
+    )
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, NotAuthorizedException) and not wants_json(request):
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target = f"/login?next={quote(here)}"
+        if request.headers.get("hx-request") == "true":
+            return Response(None, status_code=401, headers={"HX-Redirect": target})
+        return Redirect(target)
+    detail = exc.detail if exc.detail and exc.detail != _default_detail(exc.status_code) else None
+    extra = exc.extra if isinstance(exc.extra, list | dict) else None
+    response = error_response(request, exc.status_code, _public_detail(exc.status_code, detail), extra)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def stale_data_handler(request: Request[Any, Any, Any], exc: StaleDataError) -> Response[Any]:
+    return error_response(request, HTTP_409_CONFLICT)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def _default_detail(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _public_detail(status: int, detail: str | None) -> str | None:
+    # Messages of 5xx errors may reveal internals; client errors' details are written for users.
+    return None if status >= 500 else detail

@@ -1,0 +1,76 @@
+"""Form input: parse urlencoded bodies with pydantic and turn its errors into translated field messages."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from litestar.params import URLEncodedBody
+from pydantic import BaseModel, ValidationError
+
+from crm.web.i18n import N_, gettext
+
+FormBody = URLEncodedBody[dict[str, Any]]
+M = TypeVar("M", bound=BaseModel)
+
+ERROR_MESSAGES = {
+    "missing": N_("This field is required."),
+    "string_too_short": N_("This field is required."),
+    "string_too_long": N_("This value is too long."),
+    "int_parsing": N_("Enter a whole number."),
+    "int_type": N_("Enter a whole number."),
+    "greater_than_equal": N_("This number is too small."),
+    "less_than_equal": N_("This number is too large."),
+    "literal_error": N_("Choose one of the options."),
+    "enum": N_("Choose one of the options."),
+    "bool_parsing": N_("Choose yes or no."),
+    "date_from_datetime_parsing": N_("Enter a date as YYYY-MM-DD."),
+    "date_parsing": N_("Enter a date as YYYY-MM-DD."),
+    "url_parsing": N_("Enter a full web address, starting with https://."),
+    "url_scheme": N_("Enter a full web address, starting with https://."),
+    "value_error": N_("This value is not valid."),
+}
+
+
+class FormErrors(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "__all__"
+        if field in errors:
+            continue
+        custom = error.get("ctx", {}).get("error") if error["type"] == "value_error" else None
+        errors[field] = (
+            gettext(str(custom)) if custom else gettext(ERROR_MESSAGES.get(error["type"], error["msg"]))
+        )
+    return errors
+
+
+def clean(form: dict[str, Any], multi: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Blank strings become None and listed fields become lists, as browsers send them."""
+    out: dict[str, Any] = {}
+    for key, value in form.items():
+        if key == "_csrf_token":
+            continue
+        if key in multi:
+            values = value if isinstance(value, list) else [value]
+            out[key] = [v for v in values if v not in ("", None)]
+        elif isinstance(value, str):
+            stripped = value.strip()
+            out[key] = stripped if stripped else None
+        else:
+            out[key] = value
+    for key in multi:
+        out.setdefault(key, [])
+    return out
+
+
+def parse(model: type[M], form: dict[str, Any], multi: tuple[str, ...] = ()) -> M:
+    try:
+        return model.model_validate(clean(form, multi))
+    except ValidationError as exc:
+        raise FormErrors(field_errors(exc)) from None

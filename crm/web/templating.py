@@ -1,0 +1,45 @@
+"""The Jinja environment: templates/, gettext, time-zone filters and the page-or-fragment helper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Request
+from litestar.response import Template
+
+from crm.settings import PROJECT_ROOT
+from crm.web import i18n
+from crm.web.pagination import page_url
+
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+
+
+def create_environment(directory: Path = TEMPLATES_DIR) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["localtime"] = i18n.local_time
+    env.globals["LANGUAGES"] = i18n.LANGUAGES
+    env.globals["current_language"] = i18n.current_language.get
+    env.globals["page_url"] = page_url
+    return env
+
+
+def is_partial(request: Request[Any, Any, Any]) -> bool:
+    """An HTMX request that is not a boosted navigation wants only the fragment."""
+    headers = request.headers
+    return headers.get("hx-request") == "true" and headers.get("hx-boosted") != "true"
+
+
+def page_or_fragment(
+    request: Request[Any, Any, Any], page: str, fragment: str, context: dict[str, Any], **kwargs: Any
+) -> Template:
+    return Template(template_name=fragment if is_partial(request) else page, context=context, **kwargs)
