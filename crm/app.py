@@ -25,6 +25,9 @@ from crm.accounts.controllers import AuthController, HomeController, TokenContro
 from crm.accounts.permissions import make_authenticator
 from crm.accounts.roles import ROLE_LABELS, Role
 from crm.db.audit import set_actor
+from crm.organisations.api import API_HANDLERS
+from crm.organisations.controllers import ORGANISATION_HANDLERS
+from crm.organisations.import_controllers import IMPORT_HANDLERS
 from crm.db.engine import make_engine
 from crm.settings import PROJECT_ROOT, Settings, get_settings
 from crm.web import errors, flash
@@ -67,6 +70,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             HomeController,
             UserAdminController,
             TokenController,
+            *ORGANISATION_HANDLERS,
+            *IMPORT_HANDLERS,
+            *API_HANDLERS,
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
         dependencies={

@@ -110,6 +110,17 @@ def seed() -> None:
     """Load data from seeds/."""
 
 
+@seed.command("reference")
+@friendly
+def seed_reference() -> None:
+    """Load or update the reference vocabularies (sectors, capital kinds, audiences)."""
+    from crm import seeding
+
+    with db_session(settings_for_cli()) as session:
+        seeding.load_reference(session)
+    click.echo("reference data loaded")
+
+
 @seed.command("demo")
 @friendly
 def seed_demo() -> None:
@@ -118,12 +129,13 @@ def seed_demo() -> None:
 
     settings = settings_for_cli()
     with db_session(settings) as session:
-        if not seeding.database_is_empty(session):
-            click.echo("database already has data; demo data not loaded")
-            return
-        logins = seeding.load_demo(session)
-    click.echo("demo data loaded; demo logins:")
-    for login in logins:
+        if seeding.database_is_empty(session):
+            seeding.load_demo(session)
+            click.echo("demo data loaded")
+        else:
+            click.echo("database already has data; demo data not loaded again")
+    click.echo("demo logins:")
+    for login in seeding.demo_logins():
         click.echo(
             f"  {login['email']:<28} password: {login['password']:<16} roles: {', '.join(login['roles'])}"
         )

@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session
 from crm.accounts import service as accounts
 from crm.accounts.models import User
 from crm.accounts.passwords import hash_password
+from crm.organisations import service as organisations
+from crm.organisations.models import Initiative, PartnerActor
+from crm.organisations.schemas import ActivityIn, ContactIn, OrganisationIn, PartnerIn
 from crm.settings import PROJECT_ROOT
 
 SEEDS_DIR = PROJECT_ROOT / "seeds"
@@ -26,16 +29,35 @@ def database_is_empty(session: Session) -> bool:
     return not session.scalar(select(func.count()).select_from(User))
 
 
-def load_demo(session: Session) -> list[dict[str, Any]]:
-    """Load every demo file; returns the demo accounts (email, password, roles) to print."""
-    users = read_seed("demo/users.json")
+def load_reference(session: Session) -> None:
+    organisations.load_reference(
+        session,
+        sectors=read_seed("reference/sectors.json"),
+        capital_kinds=read_seed("reference/capital_kinds.json"),
+        audiences=read_seed("reference/audiences.json"),
+    )
+
+
+def demo_logins() -> list[dict[str, Any]]:
+    return [
+        {"email": u["email"], "password": u.get("password", "demo-password"), "roles": u["roles"]}
+        for u in read_seed("demo/users.json")
+    ]
+
+
+def load_demo(session: Session) -> None:
+    """Reference data, partners, organisations with their contacts, initiatives and activities, then users."""
+    load_reference(session)
+    for entry in read_seed("demo/partners.json"):
+        data = PartnerIn.model_validate({k: v for k, v in entry.items() if k != "key"})
+        session.add(PartnerActor(**data.model_dump(mode="json")))
+    org_ids: dict[str, int] = {}
+    for entry in read_seed("demo/organisations.json"):
+        org_ids[entry["key"]] = _load_organisation(session, entry)
     password_hashes: dict[str, str] = {}
-    accounts_out = []
-    for entry in users:
+    for entry in read_seed("demo/users.json"):
         password = entry.get("password", "demo-password")
-        # One argon2 hash per distinct password keeps seeding fast.
-        password_hash = password_hashes.setdefault(password, hash_password(password))
-        accounts.create_user(
+        user = accounts.create_user(
             session,
             entry["email"],
             password,
@@ -43,7 +65,38 @@ def load_demo(session: Session) -> list[dict[str, Any]]:
             full_name=entry.get("full_name", ""),
             language=entry.get("language", "en"),
             time_zone=entry.get("time_zone", "Europe/Paris"),
-            password_hash=password_hash,
+            # One argon2 hash per distinct password keeps seeding fast.
+            password_hash=password_hashes.setdefault(password, hash_password(password)),
         )
-        accounts_out.append({"email": entry["email"], "password": password, "roles": entry["roles"]})
-    return accounts_out
+        if entry.get("organisation"):
+            user.organisation_id = org_ids[entry["organisation"]]
+    session.flush()
+
+
+def _load_organisation(session: Session, entry: dict[str, Any]) -> int:
+    contribution = entry.get("contribution") or {}
+    fields = {k: v for k, v in entry.items() if k in OrganisationIn.model_fields}
+    fields.update(contribution_to=contribution.get("to"), contribution_modes=contribution.get("modes", []))
+    organisation = organisations.create_organisation(session, OrganisationIn.model_validate(fields))
+    for item in entry.get("initiatives", []):
+        session.add(
+            Initiative(
+                organisation_id=organisation.id,
+                title=item["title"],
+                sector_code=item.get("sector"),
+                country=item.get("country"),
+                start_year=item.get("start_year"),
+                end_year=item.get("end_year"),
+            )
+        )
+    for item in entry.get("contacts", []):
+        organisations.add_contact(
+            session, organisation, ContactIn.model_validate({**item, "role_title": item.get("role")})
+        )
+    for item in entry.get("activities", []):
+        organisations.add_activity(
+            session, organisation, None, ActivityIn.model_validate({**item, "occurred_on": item["date"]})
+        )
+    organisations.refresh_derived(organisation, len(entry.get("initiatives", [])))
+    session.flush()
+    return organisation.id

@@ -22,6 +22,10 @@ class User(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):
     language: Mapped[str] = mapped_column(String(5), nullable=False, default="en")
     time_zone: Mapped[str] = mapped_column(String(64), nullable=False, default="Europe/Paris")
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The organisation an org representative speaks for (accounts names the table, not the model).
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"

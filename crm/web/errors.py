@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.orm.exc import StaleDataError
 
-from crm.web.i18n import N_, gettext
+from crm.web.i18n import N_, current_language, gettext, pick_language
 
 logger = logging.getLogger("crm")
 
@@ -52,6 +52,12 @@ def error_response(
             body["error"]["fields"] = extra
         return Response(body, status_code=status)
     template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
+    if "user" not in request.scope:
+        # Unrouted paths never reach the auth middleware: pick the language from the request itself.
+        language = pick_language(request.cookies.get("crm_lang"), request.headers.get("accept-language"), "en")
+        current_language.set(language)
+        title = gettext(TITLES.get(status, TITLES[500 if status >= 500 else 400]))
+        message = detail or gettext(MESSAGES.get(status, "")) or title
     return Template(
         template_name=template,
         context={"status": status, "title": title, "message": message},

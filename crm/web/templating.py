@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from litestar import Request
 from litestar.response import Template
 
@@ -30,7 +30,15 @@ def create_environment(directory: Path = TEMPLATES_DIR) -> Environment:
     env.globals["LANGUAGES"] = i18n.LANGUAGES
     env.globals["current_language"] = i18n.current_language.get
     env.globals["page_url"] = page_url
+    env.globals["current_user"] = current_user
     return env
+
+
+@pass_context
+def current_user(context: Any) -> Any:
+    """The signed-in user, or None (also on pages rendered before authentication ran, such as a 404)."""
+    request = context.get("request")
+    return request.scope.get("user") if request is not None else None
 
 
 def is_partial(request: Request[Any, Any, Any]) -> bool:

@@ -1,0 +1,1 @@
+"""Organisations: the diaspora organisations the CRM works with."""

@@ -1,0 +1,1 @@
+"""Offline country geometry (world.json) for the organisations world map."""

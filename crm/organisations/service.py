@@ -1,0 +1,488 @@
+"""Rules and persistence for organisations: directory search, profile edits, contacts, activities, merge."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import Session, selectinload
+
+from crm.accounts.models import User
+from crm.db.audit import record_event
+from crm.organisations import permissions
+from crm.organisations.models import (
+    Activity,
+    Audience,
+    CapitalKind,
+    Contact,
+    Initiative,
+    Organisation,
+    OrganisationAudience,
+    OrganisationCapitalKind,
+    OrganisationSector,
+    PartnerActor,
+    Sector,
+)
+from crm.organisations.profile import Completeness, completeness, query_terms, search_text
+from crm.organisations.schemas import ActivityIn, ContactIn, OrganisationIn
+from crm.web.i18n import N_
+from crm.web.pagination import Page
+
+SORTS = {
+    "name": (Organisation.name.asc(), Organisation.id.asc()),
+    "-name": (Organisation.name.desc(), Organisation.id.desc()),
+    "-created": (Organisation.created_at.desc(), Organisation.id.desc()),
+    "created": (Organisation.created_at.asc(), Organisation.id.asc()),
+    "-completeness": (Organisation.completeness.desc(), Organisation.name.asc(), Organisation.id.asc()),
+    "completeness": (Organisation.completeness.asc(), Organisation.name.asc(), Organisation.id.asc()),
+    "country": (Organisation.residence_country.asc(), Organisation.name.asc(), Organisation.id.asc()),
+}
+
+
+class OrganisationError(ValueError):
+    """A refusal users can act on: field → message (an N_ string, translated where shown)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+class StaleVersion(Exception):
+    """The record changed since the client read it."""
+
+
+@dataclass(frozen=True)
+class DirectoryFilters:
+    q: str = ""
+    residence: tuple[str, ...] = ()
+    origin: tuple[str, ...] = ()
+    sector: tuple[str, ...] = ()
+    capital: tuple[str, ...] = ()
+    audience: tuple[str, ...] = ()
+    vulnerable: bool = False
+    consent: bool = False
+    sort: str = "name"
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.q
+            or self.residence
+            or self.origin
+            or self.sector
+            or self.capital
+            or self.audience
+            or self.vulnerable
+            or self.consent
+        )
+
+
+# Reference vocabularies ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Vocabularies:
+    sectors: dict[str, Sector] = field(default_factory=dict)
+    capital_kinds: dict[str, CapitalKind] = field(default_factory=dict)
+    audiences: dict[str, Audience] = field(default_factory=dict)
+
+
+def vocabularies(session: Session) -> Vocabularies:
+    return Vocabularies(
+        sectors={s.code: s for s in session.scalars(select(Sector).order_by(Sector.position))},
+        capital_kinds={
+            c.code: c for c in session.scalars(select(CapitalKind).order_by(CapitalKind.position))
+        },
+        audiences={a.code: a for a in session.scalars(select(Audience).order_by(Audience.position))},
+    )
+
+
+def load_reference(
+    session: Session,
+    sectors: list[dict[str, Any]],
+    capital_kinds: list[dict[str, Any]],
+    audiences: list[dict[str, Any]],
+) -> None:
+    """Insert or update the reference vocabularies (idempotent)."""
+    for model, entries in ((Sector, sectors), (CapitalKind, capital_kinds), (Audience, audiences)):
+        for position, entry in enumerate(entries):
+            row = session.get(model, entry["code"]) or model(code=entry["code"])
+            row.label_en = entry["en"]
+            row.label_fr = entry["fr"]
+            row.position = position
+            if model is Audience:
+                row.vulnerable = bool(entry.get("vulnerable", False))
+            session.add(row)
+    session.flush()
+
+
+# Visibility and directory ----------------------------------------------------------------------------
+
+
+def visible_to(user: User) -> ColumnElement[bool]:
+    """The rows of the directory a user may see (the same rule as permissions.can_view)."""
+    live = Organisation.merged_into_id.is_(None)
+    if permissions.is_staff(user):
+        return live
+    own = Organisation.id == user.organisation_id if user.organisation_id else literal_column("0") == 1
+    return and_(live, or_(Organisation.consent_to_share.is_(True), own))
+
+
+def text_match(session: Session, terms: Sequence[str]) -> ColumnElement[bool]:
+    """Prefix match of every term through the engine's full-text index (never a table scan)."""
+    if session.get_bind().dialect.name == "postgresql":
+        query = " & ".join(f"{term}:*" for term in terms)
+        return literal_column("to_tsvector('simple', organisations.search_text)").op("@@")(
+            func.to_tsquery("simple", query)
+        )
+    query = " AND ".join(f'"{term}"*' for term in terms)
+    matching = text(
+        "SELECT rowid FROM organisations_fts WHERE organisations_fts MATCH :fts_query"
+    ).bindparams(fts_query=query)
+    return Organisation.id.in_(matching.columns(literal_column("rowid")))
+
+
+def _with_any(column: Any, model: Any, codes: Iterable[str]) -> ColumnElement[bool]:
+    return exists().where(model.organisation_id == Organisation.id, column.in_(list(codes)))
+
+
+def directory_query(session: Session, user: User, filters: DirectoryFilters) -> Select[tuple[Organisation]]:
+    conditions: list[ColumnElement[bool]] = [visible_to(user)]
+    terms = query_terms(filters.q)
+    if terms:
+        conditions.append(text_match(session, terms))
+    if filters.residence:
+        conditions.append(Organisation.residence_country.in_(filters.residence))
+    if filters.origin:
+        conditions.append(Organisation.origin_country.in_(filters.origin))
+    if filters.sector:
+        conditions.append(_with_any(OrganisationSector.sector_code, OrganisationSector, filters.sector))
+    if filters.capital:
+        conditions.append(
+            _with_any(OrganisationCapitalKind.capital_kind_code, OrganisationCapitalKind, filters.capital)
+        )
+    if filters.audience:
+        conditions.append(
+            _with_any(OrganisationAudience.audience_code, OrganisationAudience, filters.audience)
+        )
+    if filters.vulnerable:
+        vulnerable_codes = select(Audience.code).where(Audience.vulnerable.is_(True))
+        conditions.append(
+            exists().where(
+                OrganisationAudience.organisation_id == Organisation.id,
+                OrganisationAudience.audience_code.in_(vulnerable_codes),
+            )
+        )
+    if filters.consent:
+        conditions.append(Organisation.consent_to_share.is_(True))
+    return select(Organisation).where(*conditions)
+
+
+def search_directory(
+    session: Session, user: User, filters: DirectoryFilters, page: int, per_page: int
+) -> Page[Organisation]:
+    """One count, one page of rows, one query for their sectors: three queries whatever the size."""
+    query = directory_query(session, user, filters)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    last_page = max((total + per_page - 1) // per_page, 1)
+    page = min(page, last_page)
+    rows = session.scalars(
+        query.order_by(*SORTS.get(filters.sort, SORTS["name"]))
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .options(selectinload(Organisation.sector_rows))
+    ).all()
+    return Page(items=rows, number=page, per_page=per_page, total=total)
+
+
+def iter_directory(
+    session: Session, user: User, filters: DirectoryFilters, batch: int = 1000
+) -> Iterable[Organisation]:
+    """Every matching organisation, in keyset-paged batches (exports of any size in bounded memory)."""
+    query = directory_query(session, user, filters).options(
+        selectinload(Organisation.sector_rows),
+        selectinload(Organisation.capital_kind_rows),
+        selectinload(Organisation.audience_rows),
+    )
+    last_id = 0
+    while True:
+        rows = session.scalars(
+            query.where(Organisation.id > last_id).order_by(Organisation.id).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+        session.expunge_all()
+
+
+def country_counts(session: Session, user: User, column: str, filters: DirectoryFilters) -> dict[str, int]:
+    country = getattr(Organisation, column)
+    query = directory_query(session, user, filters).with_only_columns(country, func.count()).group_by(country)
+    return {code: count for code, count in session.execute(query)}
+
+
+# One organisation ------------------------------------------------------------------------------------
+
+
+def get_organisation(session: Session, organisation_id: int, full: bool = False) -> Organisation | None:
+    options = [
+        selectinload(Organisation.sector_rows),
+        selectinload(Organisation.capital_kind_rows),
+        selectinload(Organisation.audience_rows),
+    ]
+    if full:
+        options.append(selectinload(Organisation.initiatives))
+    return session.scalar(select(Organisation).where(Organisation.id == organisation_id).options(*options))
+
+
+def _check_codes(session: Session, data: OrganisationIn) -> None:
+    vocab = vocabularies(session)
+    errors = {}
+    for name, known in (
+        ("sectors", vocab.sectors),
+        ("capital_kinds", vocab.capital_kinds),
+        ("audiences", vocab.audiences),
+    ):
+        if any(code not in known for code in getattr(data, name)):
+            errors[name] = N_("Choose from the list.")
+    if errors:
+        raise OrganisationError(errors)
+
+
+def _apply(organisation: Organisation, data: OrganisationIn, initiatives_count: int) -> None:
+    values = data.model_dump(exclude={"sectors", "capital_kinds", "audiences", "version"})
+    for key, value in values.items():
+        setattr(organisation, key, value.value if hasattr(value, "value") else value)
+    organisation.contribution_modes = [str(mode) for mode in data.contribution_modes]
+    organisation.sector_rows = [OrganisationSector(sector_code=c) for c in dict.fromkeys(data.sectors)]
+    organisation.capital_kind_rows = [
+        OrganisationCapitalKind(capital_kind_code=c) for c in dict.fromkeys(data.capital_kinds)
+    ]
+    organisation.audience_rows = [
+        OrganisationAudience(audience_code=c) for c in dict.fromkeys(data.audiences)
+    ]
+    refresh_derived(organisation, initiatives_count)
+
+
+PROFILE_COLUMNS = (
+    "description",
+    "residence_city",
+    "email",
+    "website",
+    "phone",
+    "founded_year",
+    "legal_status",
+    "languages",
+    "members_count",
+    "budget_band",
+    "skills_offered",
+    "contribution_modes",
+    "acronym",
+)
+
+
+def _profile_values(organisation: Organisation, initiatives: Sequence[object]) -> dict[str, Any]:
+    values = {column: getattr(organisation, column) for column in PROFILE_COLUMNS}
+    values.update(
+        sectors=organisation.sectors,
+        capital_kinds=organisation.capital_kinds,
+        audiences=organisation.audiences,
+        initiatives=initiatives,
+    )
+    return values
+
+
+def refresh_derived(organisation: Organisation, initiatives_count: int) -> None:
+    """Recompute what is stored only to be searched and sorted: search text and completeness score."""
+    organisation.search_text = search_text(
+        organisation.name, organisation.acronym, organisation.residence_city, organisation.description
+    )
+    organisation.completeness = completeness(_profile_values(organisation, [True] * initiatives_count)).score
+
+
+def create_organisation(session: Session, data: OrganisationIn) -> Organisation:
+    _check_codes(session, data)
+    organisation = Organisation()
+    _apply(organisation, data, initiatives_count=0)
+    session.add(organisation)
+    session.flush()
+    return organisation
+
+
+def update_organisation(
+    session: Session, organisation: Organisation, data: OrganisationIn, version: int
+) -> None:
+    if version != organisation.version:
+        raise StaleVersion()
+    _check_codes(session, data)
+    count = session.scalar(select(func.count()).where(Initiative.organisation_id == organisation.id)) or 0
+    _apply(organisation, data, count)
+    session.flush()
+
+
+def delete_organisation(session: Session, organisation: Organisation) -> None:
+    session.execute(update(User).where(User.organisation_id == organisation.id).values(organisation_id=None))
+    session.delete(organisation)
+    session.flush()
+
+
+def profile_completeness(organisation: Organisation) -> Completeness:
+    return completeness(_profile_values(organisation, organisation.initiatives))
+
+
+# Contacts and activities -----------------------------------------------------------------------------
+
+
+def list_contacts(session: Session, organisation_id: int) -> list[Contact]:
+    return list(
+        session.scalars(
+            select(Contact)
+            .where(Contact.organisation_id == organisation_id)
+            .order_by(Contact.full_name, Contact.id)
+        )
+    )
+
+
+def add_contact(session: Session, organisation: Organisation, data: ContactIn) -> Contact:
+    contact = Contact(organisation_id=organisation.id, **_plain(data.model_dump()))
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def update_contact(session: Session, contact: Contact, data: ContactIn, version: int) -> None:
+    if version != contact.version:
+        raise StaleVersion()
+    for key, value in _plain(data.model_dump()).items():
+        setattr(contact, key, value)
+    session.flush()
+
+
+def list_activities(session: Session, organisation_id: int, limit: int = 50) -> list[Activity]:
+    return list(
+        session.scalars(
+            select(Activity)
+            .where(Activity.organisation_id == organisation_id)
+            .order_by(Activity.occurred_on.desc(), Activity.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def add_activity(
+    session: Session, organisation: Organisation, author: User | None, data: ActivityIn
+) -> Activity:
+    activity = Activity(
+        organisation_id=organisation.id,
+        author_id=author.id if author else None,
+        kind=data.kind.value,
+        occurred_on=data.occurred_on,
+        summary=data.summary,
+    )
+    session.add(activity)
+    session.flush()
+    return activity
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.value if hasattr(v, "value") else v) for k, v in values.items()}
+
+
+# Merge -----------------------------------------------------------------------------------------------
+
+
+def merge_organisations(session: Session, survivor: Organisation, duplicate: Organisation) -> None:
+    """Move everything linked to `duplicate` onto `survivor`; the duplicate stays, marked as merged, so its
+    history (audit log, ids in other systems) still resolves."""
+    if survivor.id == duplicate.id:
+        raise OrganisationError({"duplicate": N_("An organisation cannot be merged into itself.")})
+    if duplicate.merged_into_id is not None or survivor.merged_into_id is not None:
+        raise OrganisationError({"duplicate": N_("This organisation has already been merged.")})
+    moved = {}
+    for model in (Contact, Activity, Initiative):
+        result = session.execute(
+            update(model).where(model.organisation_id == duplicate.id).values(organisation_id=survivor.id)
+        )
+        moved[model.__tablename__] = result.rowcount
+    moved["users"] = session.execute(
+        update(User).where(User.organisation_id == duplicate.id).values(organisation_id=survivor.id)
+    ).rowcount
+    for link, column in (
+        (OrganisationSector, "sector_code"),
+        (OrganisationCapitalKind, "capital_kind_code"),
+        (OrganisationAudience, "audience_code"),
+    ):
+        mine = select(getattr(link, column)).where(link.organisation_id == survivor.id)
+        session.execute(
+            update(link)
+            .where(link.organisation_id == duplicate.id, getattr(link, column).not_in(mine))
+            .values(organisation_id=survivor.id)
+        )
+        session.execute(delete(link).where(link.organisation_id == duplicate.id))
+    for column in (
+        "acronym",
+        "description",
+        "residence_city",
+        "founded_year",
+        "legal_status",
+        "website",
+        "email",
+        "phone",
+        "members_count",
+        "volunteers_count",
+        "staff_count",
+        "budget_band",
+        "contribution_to",
+    ):
+        if getattr(survivor, column) in (None, "") and getattr(duplicate, column) not in (None, ""):
+            setattr(survivor, column, getattr(duplicate, column))
+    duplicate.merged_into_id = survivor.id
+    duplicate.import_key = None
+    session.flush()
+    session.expire(survivor)
+    fresh = get_organisation(session, survivor.id, full=True)
+    assert fresh is not None
+    refresh_derived(fresh, len(fresh.initiatives))
+    record_event(
+        session,
+        "merge",
+        "organisations",
+        survivor.id,
+        survivor_id=survivor.id,
+        merged_id=duplicate.id,
+        moved=moved,
+    )
+    session.flush()
+
+
+# Partners --------------------------------------------------------------------------------------------
+
+
+def list_partners(
+    session: Session, page: int, per_page: int, q: str = "", type_: str = ""
+) -> Page[PartnerActor]:
+    query = select(PartnerActor)
+    if q:
+        query = query.where(func.lower(PartnerActor.name).contains(q.strip().lower(), autoescape=True))
+    if type_:
+        query = query.where(PartnerActor.type == type_)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(PartnerActor.name, PartnerActor.id).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return Page(items=rows, number=page, per_page=per_page, total=total)
