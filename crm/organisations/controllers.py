@@ -29,6 +29,7 @@ from crm.organisations.models import (
     PROVENANCE_LABELS,
     Organisation,
 )
+from crm.organisations.partner_controllers import PartnerController
 from crm.organisations.schemas import ActivityIn, ContactIn, OrganisationIn, OrganisationUpdate
 from crm.organisations.worldmap import choropleth_svg
 from crm.web.deps import Db
@@ -481,4 +482,4 @@ class MapController(Controller):
         )
 
 
-ORGANISATION_HANDLERS = [DirectoryController, MapController]
+ORGANISATION_HANDLERS = [DirectoryController, MapController, PartnerController]

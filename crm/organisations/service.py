@@ -38,7 +38,7 @@ from crm.organisations.models import (
     Sector,
 )
 from crm.organisations.profile import Completeness, completeness, query_terms, search_text
-from crm.organisations.schemas import ActivityIn, ContactIn, OrganisationIn
+from crm.organisations.schemas import ActivityIn, ContactIn, OrganisationIn, PartnerIn
 from crm.web.i18n import N_
 from crm.web.pagination import Page
 
@@ -486,3 +486,18 @@ def list_partners(
         query.order_by(PartnerActor.name, PartnerActor.id).offset((page - 1) * per_page).limit(per_page)
     ).all()
     return Page(items=rows, number=page, per_page=per_page, total=total)
+
+
+def create_partner(session: Session, data: PartnerIn) -> PartnerActor:
+    partner = PartnerActor(**_plain(data.model_dump()))
+    session.add(partner)
+    session.flush()
+    return partner
+
+
+def update_partner(session: Session, partner: PartnerActor, data: PartnerIn, version: int) -> None:
+    if version != partner.version:
+        raise StaleVersion()
+    for key, value in _plain(data.model_dump()).items():
+        setattr(partner, key, value)
+    session.flush()
