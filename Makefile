@@ -25,7 +25,7 @@ run: install
 	CRM_DEMO=$${CRM_DEMO:-1} $(BIN)/crm serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 test: install
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check crm tests bench migrations

@@ -9,7 +9,6 @@ from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
-from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -18,6 +17,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -25,10 +25,10 @@ from crm.accounts.controllers import AuthController, HomeController, TokenContro
 from crm.accounts.permissions import make_authenticator
 from crm.accounts.roles import ROLE_LABELS, Role
 from crm.db.audit import set_actor
+from crm.db.engine import make_engine
 from crm.organisations.api import API_HANDLERS
 from crm.organisations.controllers import ORGANISATION_HANDLERS
 from crm.organisations.import_controllers import IMPORT_HANDLERS
-from crm.db.engine import make_engine
 from crm.settings import PROJECT_ROOT, Settings, get_settings
 from crm.web import errors, flash
 from crm.web.auth import AuthMiddleware
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     env = create_environment()
     env.globals.update(Role=Role, ROLE_LABELS=ROLE_LABELS, get_flashes=flash.get_flashes, settings=settings)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
             healthz,
@@ -86,20 +86,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             cookie_samesite="lax",
             exclude=["/api/", "/healthz"],
         ),
-        middleware=[
-            DefineMiddleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts),
-            DefineMiddleware(SecurityHeadersMiddleware, https=settings.https),
-            flash.FlashMiddleware,
-            DefineMiddleware(
-                AuthMiddleware,
-                authenticate=make_authenticator(session_for_scope),
-                default_language=settings.default_language,
-                default_time_zone=settings.time_zone,
-            ),
-        ],
         exception_handlers={
             HTTPException: errors.http_exception_handler,
             StaleDataError: errors.stale_data_handler,
+            DataError: errors.out_of_range_handler,
+            OverflowError: errors.out_of_range_handler,
             Exception: errors.internal_error_handler,
         },
         openapi_config=OpenAPIConfig(
@@ -119,3 +110,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         ),
         debug=settings.debug,
     )
+    # Litestar runs `middleware=` only on matched routes; these must also cover 404s and 405s (headers,
+    # host check, the signed-in layout on error pages), so they wrap the whole request handler.
+    app.asgi_handler = AllowedHostsMiddleware(
+        SecurityHeadersMiddleware(
+            flash.FlashMiddleware(
+                AuthMiddleware(
+                    app.asgi_handler,
+                    authenticate=make_authenticator(session_for_scope),
+                    default_language=settings.default_language,
+                    default_time_zone=settings.time_zone,
+                )
+            ),
+            https=settings.https,
+        ),
+        allowed_hosts=settings.allowed_hosts,
+    )
+    return app

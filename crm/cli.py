@@ -12,6 +12,7 @@ import click
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+import crm.organisations.models  # noqa: F401  (users.organisation_id refers to its table)
 from crm.accounts import service as accounts
 from crm.accounts.roles import Role
 from crm.db.engine import make_engine, make_sessionmaker

@@ -173,17 +173,21 @@ class Client(TestClient[Litestar]):
 
 @pytest.fixture
 def client_factory(app: Litestar) -> Iterator[Any]:
+    """Browsers for several people in one test: the first runs the app's lifespan, the others share it."""
     clients: list[Client] = []
 
     def make() -> Client:
         client = Client(app=app, base_url="http://testserver.local")
-        client.__enter__()
+        if clients:
+            client.blocking_portal = clients[0].blocking_portal
+        else:
+            client.__enter__()
         clients.append(client)
         return client
 
     yield make
-    for client in clients:
-        client.__exit__(None, None, None)
+    if clients:
+        clients[0].__exit__(None, None, None)
 
 
 @pytest.fixture
@@ -218,7 +222,7 @@ def login(db: Session, client_factory: Any) -> Any:
         client = client_factory()
         token = accounts.start_session(db, user, "127.0.0.1", days=1)
         db.commit()
-        client.cookies.set(SESSION_COOKIE, token)
+        client.cookies.set(SESSION_COOKIE, token, domain="testserver.local")
         return client
 
     return sign_in

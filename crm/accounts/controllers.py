@@ -43,7 +43,9 @@ def _secure(request: Request[Any, Any, Any], settings: AppSettings) -> bool:
 
 class AuthController(Controller):
     @get("/login", name="login")
-    async def login_page(self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Response[Any]:
+    async def login_page(
+        self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None
+    ) -> Response[Any]:
         if request.user is not None:
             return Redirect(safe_next(next))
         return Template("accounts/login.html", context={"form": {"next": next}, "errors": {}})
@@ -93,16 +95,17 @@ class AuthController(Controller):
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
-    @post("/language", sync_to_thread=True)
-    def choose_language(self, request: Request[Any, Any, Any], db: Db, data: FormBody) -> Response[Any]:
-        language = data.get("language")
-        if language not in LANGUAGES:
+    @get("/language/{code:str}", sync_to_thread=True)
+    def choose_language(
+        self, request: Request[Any, Any, Any], db: Db, code: FromPath[str], next: FromQuery[str | None] = None
+    ) -> Response[Any]:
+        if code not in LANGUAGES:
             raise HTTPException(status_code=400, detail=_("Unknown language."))
         user: User | None = request.user
         if user is not None:
-            db.get(User, user.id).language = language  # type: ignore[union-attr]
-        response: Response[Any] = Redirect(safe_next(data.get("next")))
-        response.set_cookie(LANGUAGE_COOKIE, language, samesite="lax", path="/", max_age=365 * 86400)
+            db.get(User, user.id).language = code  # type: ignore[union-attr]
+        response: Response[Any] = Redirect(safe_next(next))
+        response.set_cookie(LANGUAGE_COOKIE, code, samesite="lax", path="/", max_age=365 * 86400)
         return response
 
 
@@ -199,6 +202,8 @@ class UserAdminController(Controller):
                 raise FormErrors({"roles": _("You cannot remove your own administrator access.")})
             if form.time_zone not in available_timezones():
                 raise FormErrors({"time_zone": _("Unknown time zone.")})
+            if form.password:
+                service.validate_password(form.password)
             user.full_name = form.full_name
             user.language = form.language
             user.time_zone = form.time_zone

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Scope
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crm.accounts import service
@@ -18,6 +20,7 @@ from crm.accounts.roles import Role
 from crm.web.auth import cookie_value
 
 SESSION_COOKIE = "crm_session"
+logger = logging.getLogger("crm")
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
@@ -66,6 +69,12 @@ def make_authenticator(session_for_scope: Callable[[Scope], Session]) -> Callabl
         return service.user_for_session(session_for_scope(scope), token)
 
     async def authenticate(scope: Scope) -> User | None:
-        return await anyio.to_thread.run_sync(lookup, scope)
+        try:
+            return await anyio.to_thread.run_sync(lookup, scope)
+        except SQLAlchemyError:
+            # The database is down: serve the request anonymously; guarded pages will send users to sign in
+            # and /healthz reports the outage.
+            logger.exception("authentication lookup failed")
+            return None
 
     return authenticate

@@ -80,7 +80,10 @@ def _column_changes(obj: Any, include_unchanged: bool) -> dict[str, Any]:
 
 
 def _entity_id(obj: Any) -> str:
-    return "-".join(str(v) for v in inspect(obj).identity or ("?",))
+    # New objects have their primary key assigned but no identity key yet during after_flush.
+    state = inspect(obj)
+    key = state.identity or state.mapper.primary_key_from_instance(obj)
+    return "-".join(str(v) for v in key)
 
 
 @event.listens_for(Session, "before_flush")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.db.base import Audited, Base, IdMixin, TimestampMixin, VersionedMixin
@@ -135,6 +135,13 @@ ACTIVITY_KIND_LABELS = {
 }
 
 
+LIVE = "merged_into_id IS NULL"
+
+
+def _live_index(name: str, *columns: str) -> Index:
+    return Index(name, *columns, sqlite_where=text(LIVE), postgresql_where=text(LIVE))
+
+
 class _Vocabulary:
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     label_en: Mapped[str] = mapped_column(String(120), nullable=False)
@@ -163,7 +170,9 @@ class OrganisationSector(Base):
     __tablename__ = "organisation_sectors"
     __table_args__ = (Index("ix_organisation_sectors_code", "sector_code", "organisation_id"),)
 
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
     sector_code: Mapped[str] = mapped_column(ForeignKey("sectors.code"), primary_key=True)
 
 
@@ -171,7 +180,9 @@ class OrganisationCapitalKind(Base):
     __tablename__ = "organisation_capital_kinds"
     __table_args__ = (Index("ix_organisation_capital_kinds_code", "capital_kind_code", "organisation_id"),)
 
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
     capital_kind_code: Mapped[str] = mapped_column(ForeignKey("capital_kinds.code"), primary_key=True)
 
 
@@ -179,7 +190,9 @@ class OrganisationAudience(Base):
     __tablename__ = "organisation_audiences"
     __table_args__ = (Index("ix_organisation_audiences_code", "audience_code", "organisation_id"),)
 
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
     audience_code: Mapped[str] = mapped_column(ForeignKey("audiences.code"), primary_key=True)
 
 
@@ -187,11 +200,19 @@ class Organisation(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):
     __tablename__ = "organisations"
     __audit_exclude__ = ("created_at", "updated_at", "version", "search_text")
     __table_args__ = (
-        Index("ix_organisations_residence", "residence_country", "name"),
-        Index("ix_organisations_origin", "origin_country", "name"),
-        Index("ix_organisations_name", "name"),
-        Index("ix_organisations_completeness", "completeness"),
-        Index("ix_organisations_created_at", "created_at"),
+        # The directory only ever lists live (unmerged) records: partial indexes keep the planner on them.
+        _live_index("ix_organisations_residence", "residence_country", "name"),
+        _live_index("ix_organisations_origin", "origin_country", "name"),
+        _live_index("ix_organisations_name", "name"),
+        _live_index("ix_organisations_completeness", "completeness"),
+        _live_index("ix_organisations_created_at", "created_at"),
+        _live_index("ix_organisations_consent", "consent_to_share", "name"),
+        Index(
+            "ix_organisations_merged_into_id",
+            "merged_into_id",
+            sqlite_where=text("merged_into_id IS NOT NULL"),
+            postgresql_where=text("merged_into_id IS NOT NULL"),
+        ),
     )
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -213,23 +234,31 @@ class Organisation(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):
     skills_offered: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     contribution_to: Mapped[str | None] = mapped_column(Text)
     contribution_modes: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
-    provenance: Mapped[str] = mapped_column(String(30), nullable=False, default=Provenance.OFFICER_ENTRY.value)
+    provenance: Mapped[str] = mapped_column(
+        String(30), nullable=False, default=Provenance.OFFICER_ENTRY.value
+    )
     provenance_detail: Mapped[str | None] = mapped_column(String(200))
-    consent_to_share: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, index=True)
+    consent_to_share: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     completeness: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # Accent-folded, transliterated name/acronym/city/description: what the full-text indexes read.
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # Import key: a hash of the source row, so re-importing the same file creates nothing new.
     import_key: Mapped[str | None] = mapped_column(String(64), unique=True)
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
 
-    sector_rows: Mapped[list[OrganisationSector]] = relationship(cascade="all, delete-orphan", lazy="raise")
+    sector_rows: Mapped[list[OrganisationSector]] = relationship(cascade="all, delete-orphan", lazy="raise", passive_deletes=True)
     capital_kind_rows: Mapped[list[OrganisationCapitalKind]] = relationship(
-        cascade="all, delete-orphan", lazy="raise"
+        cascade="all, delete-orphan", lazy="raise", passive_deletes=True
     )
-    audience_rows: Mapped[list[OrganisationAudience]] = relationship(cascade="all, delete-orphan", lazy="raise")
+    audience_rows: Mapped[list[OrganisationAudience]] = relationship(
+        cascade="all, delete-orphan", lazy="raise", passive_deletes=True
+    )
     initiatives: Mapped[list[Initiative]] = relationship(
-        back_populates="organisation", cascade="all, delete-orphan", lazy="raise", order_by="Initiative.start_year"
+        back_populates="organisation",
+        cascade="all, delete-orphan",
+        lazy="raise",
+        passive_deletes=True,
+        order_by="Initiative.start_year",
     )
 
     @property
@@ -280,7 +309,9 @@ class Contact(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
-    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner_actors.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partner_actors.id", ondelete="CASCADE"), index=True
+    )
     full_name: Mapped[str] = mapped_column(String(200), nullable=False)
     role_title: Mapped[str | None] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(254))

@@ -17,9 +17,10 @@ from crm.organisations.models import (
     PartnerType,
     Provenance,
 )
+from crm.web.forms import own_message
 from crm.web.i18n import N_
 
-UNKNOWN_COUNTRY = N_("Choose a country from the list.")
+UNKNOWN_COUNTRY = own_message(N_("Choose a country from the list."))
 
 
 def _country(value: str | None) -> str | None:
@@ -45,7 +46,7 @@ def _website(value: str | None) -> str | None:
     if "://" not in value:
         value = "https://" + value
     if not value.startswith(("http://", "https://")) or "." not in value or " " in value:
-        raise ValueError(N_("Enter a full web address, starting with https://."))
+        raise ValueError(own_message(N_("Enter a full web address, starting with https://.")))
     return value
 
 
@@ -94,7 +95,7 @@ class OrganisationIn(BaseModel):
     def _language_codes(cls, value: list[str]) -> list[str]:
         codes = [code.lower() for code in value]
         if any(len(code) not in (2, 3) or not code.isalpha() for code in codes):
-            raise ValueError(N_("Use two-letter language codes such as fr, en, wo."))
+            raise ValueError(own_message(N_("Use two-letter language codes such as fr, en, wo.")))
         return list(dict.fromkeys(codes))
 
 

@@ -19,10 +19,11 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from crm.accounts.models import User
 from crm.db.audit import record_event
+from crm.db.base import utcnow
 from crm.organisations import permissions
 from crm.organisations.models import (
     Activity,
@@ -180,33 +181,63 @@ def directory_query(session: Session, user: User, filters: DirectoryFilters) -> 
             _with_any(OrganisationAudience.audience_code, OrganisationAudience, filters.audience)
         )
     if filters.vulnerable:
-        vulnerable_codes = select(Audience.code).where(Audience.vulnerable.is_(True))
+        # Read the few vulnerable codes first: a subquery inside the correlated EXISTS ran once per row.
+        vulnerable_codes = session.scalars(select(Audience.code).where(Audience.vulnerable.is_(True))).all()
         conditions.append(
-            exists().where(
-                OrganisationAudience.organisation_id == Organisation.id,
-                OrganisationAudience.audience_code.in_(vulnerable_codes),
-            )
+            _with_any(OrganisationAudience.audience_code, OrganisationAudience, vulnerable_codes)
         )
     if filters.consent:
         conditions.append(Organisation.consent_to_share.is_(True))
     return select(Organisation).where(*conditions)
 
 
+COUNT_CAP = 10_000
+"""Counting stops here ("10,000+"): an exact count of a broad filter reads every matching row."""
+SMALL_TEXT_RESULT = 2_000
+SUMMARY_COLUMNS = (
+    Organisation.name,
+    Organisation.acronym,
+    Organisation.residence_city,
+    Organisation.residence_country,
+    Organisation.origin_country,
+    Organisation.consent_to_share,
+    Organisation.completeness,
+    Organisation.merged_into_id,
+    Organisation.version,
+)
+
+
 def search_directory(
-    session: Session, user: User, filters: DirectoryFilters, page: int, per_page: int
+    session: Session, user: User, filters: DirectoryFilters, page: int, per_page: int, summary: bool = False
 ) -> Page[Organisation]:
-    """One count, one page of rows, one query for their sectors: three queries whatever the size."""
+    """One count, one page of rows, one query for their sectors: three queries whatever the size.
+    `summary` loads only the columns a results table shows."""
     query = directory_query(session, user, filters)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    last_page = max((total + per_page - 1) // per_page, 1)
+    counted = query.order_by(None).with_only_columns(Organisation.id).limit(COUNT_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(counted)) or 0
+    last_page = max((min(total, COUNT_CAP) + per_page - 1) // per_page, 1)
     page = min(page, last_page)
+    if (
+        total <= SMALL_TEXT_RESULT
+        and query_terms(filters.q)
+        and session.get_bind().dialect.name == "postgresql"
+    ):
+        # PostgreSQL would walk the sort index and test every row against the text query; a few matches
+        # are cheaper to collect first through the GIN index.
+        matching = query.with_only_columns(Organisation.id).cte("matching").prefix_with("MATERIALIZED")
+        query = select(Organisation).where(Organisation.id.in_(select(matching.c.id)))
+    options: list[Any] = [selectinload(Organisation.sector_rows)]
+    if summary:
+        options.append(load_only(*SUMMARY_COLUMNS))
     rows = session.scalars(
         query.order_by(*SORTS.get(filters.sort, SORTS["name"]))
         .offset((page - 1) * per_page)
         .limit(per_page)
-        .options(selectinload(Organisation.sector_rows))
+        .options(*options)
     ).all()
-    return Page(items=rows, number=page, per_page=per_page, total=total)
+    return Page(
+        items=rows, number=page, per_page=per_page, total=min(total, COUNT_CAP), more=total > COUNT_CAP
+    )
 
 
 def iter_directory(
@@ -276,6 +307,8 @@ def _apply(organisation: Organisation, data: OrganisationIn, initiatives_count: 
     organisation.audience_rows = [
         OrganisationAudience(audience_code=c) for c in dict.fromkeys(data.audiences)
     ]
+    # Touching the row makes every save bump `version`, even one that only changes the linked vocabularies.
+    organisation.updated_at = utcnow()
     refresh_derived(organisation, initiatives_count)
 
 
@@ -336,7 +369,10 @@ def update_organisation(
 
 
 def delete_organisation(session: Session, organisation: Organisation) -> None:
+    """Delete with everything that hangs on it, including the merged-away records that point to it."""
     session.execute(update(User).where(User.organisation_id == organisation.id).values(organisation_id=None))
+    for merged in session.scalars(select(Organisation).where(Organisation.merged_into_id == organisation.id)):
+        delete_organisation(session, merged)
     session.delete(organisation)
     session.flush()
 

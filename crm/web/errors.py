@@ -54,7 +54,9 @@ def error_response(
     template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
     if "user" not in request.scope:
         # Unrouted paths never reach the auth middleware: pick the language from the request itself.
-        language = pick_language(request.cookies.get("crm_lang"), request.headers.get("accept-language"), "en")
+        language = pick_language(
+            request.cookies.get("crm_lang"), request.headers.get("accept-language"), "en"
+        )
         current_language.set(language)
         title = gettext(TITLES.get(status, TITLES[500 if status >= 500 else 400]))
         message = detail or gettext(MESSAGES.get(status, "")) or title
@@ -82,6 +84,15 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
 
 def stale_data_handler(request: Request[Any, Any, Any], exc: StaleDataError) -> Response[Any]:
     return error_response(request, HTTP_409_CONFLICT)
+
+
+def out_of_range_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A number too large for the database (e.g. /organisations/99999999999999999999) is bad input, not a crash."""
+    return error_response(request, 404 if _is_path_id(request) else 400)
+
+
+def _is_path_id(request: Request[Any, Any, Any]) -> bool:
+    return any(part.isdigit() and len(part) > 9 for part in request.url.path.split("/"))
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -14,6 +14,9 @@ M = TypeVar("M", bound=BaseModel)
 
 ERROR_MESSAGES = {
     "missing": N_("This field is required."),
+    "string_type": N_("This field is required."),
+    "too_short": N_("Choose at least one."),
+    "list_type": N_("Choose at least one."),
     "string_too_short": N_("This field is required."),
     "string_too_long": N_("This value is too long."),
     "int_parsing": N_("Enter a whole number."),
@@ -43,11 +46,30 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
         field = str(error["loc"][0]) if error["loc"] else "__all__"
         if field in errors:
             continue
-        custom = error.get("ctx", {}).get("error") if error["type"] == "value_error" else None
-        errors[field] = (
-            gettext(str(custom)) if custom else gettext(ERROR_MESSAGES.get(error["type"], error["msg"]))
-        )
+        errors[field] = _message(error)
     return errors
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "value_error":
+        custom = str(error.get("ctx", {}).get("error", ""))
+        if "email" in str(error.get("msg", "")).lower():
+            return gettext(INVALID_EMAIL)
+        # Our validators raise N_ strings, which the catalog knows; library messages are not shown raw.
+        return gettext(custom) if custom in OWN_MESSAGES else gettext(ERROR_MESSAGES["value_error"])
+    return gettext(ERROR_MESSAGES.get(error["type"], ERROR_MESSAGES["value_error"]))
+
+
+OWN_MESSAGES: set[str] = set()
+
+
+def own_message(message: str) -> str:
+    """Register a validator message as safe to show (and mark it for translation)."""
+    OWN_MESSAGES.add(message)
+    return message
+
+
+INVALID_EMAIL = N_("Enter a valid email address.")
 
 
 def clean(form: dict[str, Any], multi: tuple[str, ...] = ()) -> dict[str, Any]:

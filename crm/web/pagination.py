@@ -23,6 +23,8 @@ class Page(Generic[T]):
     number: int
     per_page: int
     total: int
+    more: bool = False
+    """True when `total` is a lower bound (counting stopped there)."""
 
     @property
     def pages(self) -> int:
