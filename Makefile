@@ -41,3 +41,7 @@ messages: install
 
 clean:
 	rm -rf $(VENV) crm.db crm.db-wal crm.db-shm .pytest_cache
+
+# Benchmarks (bench/README.md): SQLite always, PostgreSQL too with CRM_BENCH_POSTGRES_URL set.
+bench: install
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)

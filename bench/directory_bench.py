@@ -45,7 +45,7 @@ BASE_URL = "http://testserver.local"
 PER_PAGE = 25
 TARGET_MEDIAN_MS = 15
 TARGET_P95_MS = 40
-COUNT_RE = re.compile(r'id="result-count"[^>]*>\s*([\d,.\u202f\u00a0 ]+)')
+COUNT_RE = re.compile(r'id="result-count"[^>]*>\s*(?:More than )?([\d,\s\u202f\u00a0]+)')
 
 # Share of the generated queries per category (each category gets at least 3).
 MIX = {
@@ -522,7 +522,7 @@ def main() -> None:
                     f"{role}: the directory did not answer ({first.status_code}); not signed in?"
                 )
             print(
-                f"\n{role}: first request {cold:.0f} ms (cold); sees {parse_total(first.text):,} organisations"
+                f"\n{role}: first request {cold:.0f} ms (cold); sees {parse_total(first.text) or 0:,} organisations"
             )
             run_queries(client, log, queries[:20])  # warm-up, not counted
             samples = run_queries(client, log, queries)

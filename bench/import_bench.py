@@ -1,9 +1,10 @@
 """Time the import of a large generated organisation list (default 100,000 rows) into a fresh database.
 
-Usage: python bench/import_bench.py [--rows 100000] [--database-url URL] [--seed 1]
+Usage: python bench/import_bench.py [--rows 100000] [--database-url URL] [--seed 1] [--profile]
 
-Without --database-url a temporary SQLite file is created, migrated and given the reference data. With a
-URL, the database must be empty of organisations or the timings include duplicate checks against them.
+Without --database-url a temporary SQLite file is created, migrated and given the reference data. A URL must
+name a throw-away database: it is migrated, and the generated organisations are committed to it (any already
+there take part in the duplicate checks, and so in the timing).
 """
 
 from __future__ import annotations

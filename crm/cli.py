@@ -16,6 +16,7 @@ import crm.organisations.models  # noqa: F401  (users.organisation_id refers to 
 from crm.accounts import service as accounts
 from crm.accounts.roles import Role
 from crm.db.engine import make_engine, make_sessionmaker
+from crm.organisations.import_cli import import_group
 from crm.settings import Settings, SettingsError, load_settings
 
 
@@ -68,6 +69,9 @@ def read_password_stdin() -> str:
 @click.group()
 def main() -> None:
     """Diaspora partnership CRM."""
+
+
+main.add_command(import_group)
 
 
 @main.group()

@@ -157,11 +157,18 @@ def text_match(session: Session, terms: Sequence[str]) -> ColumnElement[bool]:
     return Organisation.id.in_(matching.columns(literal_column("rowid")))
 
 
-def _with_any(column: Any, model: Any, codes: Iterable[str]) -> ColumnElement[bool]:
+def _with_any(column: Any, model: Any, codes: Iterable[str], scan_all: bool) -> ColumnElement[bool]:
+    """Organisations linked to any of `codes`. EXISTS suits a first page (the planner walks the sort index
+    and stops after a page); IN suits counting and deep pages, which need every match anyway (measured at
+    100k rows: 16 ms vs 40 ms for a count, but 18 ms vs 0.1 ms for a first page)."""
+    if scan_all:
+        return Organisation.id.in_(select(model.organisation_id).where(column.in_(list(codes))))
     return exists().where(model.organisation_id == Organisation.id, column.in_(list(codes)))
 
 
-def directory_query(session: Session, user: User, filters: DirectoryFilters) -> Select[tuple[Organisation]]:
+def directory_query(
+    session: Session, user: User, filters: DirectoryFilters, scan_all: bool = False
+) -> Select[tuple[Organisation]]:
     conditions: list[ColumnElement[bool]] = [visible_to(user)]
     terms = query_terms(filters.q)
     if terms:
@@ -171,20 +178,24 @@ def directory_query(session: Session, user: User, filters: DirectoryFilters) -> 
     if filters.origin:
         conditions.append(Organisation.origin_country.in_(filters.origin))
     if filters.sector:
-        conditions.append(_with_any(OrganisationSector.sector_code, OrganisationSector, filters.sector))
+        conditions.append(
+            _with_any(OrganisationSector.sector_code, OrganisationSector, filters.sector, scan_all)
+        )
     if filters.capital:
         conditions.append(
-            _with_any(OrganisationCapitalKind.capital_kind_code, OrganisationCapitalKind, filters.capital)
+            _with_any(
+                OrganisationCapitalKind.capital_kind_code, OrganisationCapitalKind, filters.capital, scan_all
+            )
         )
     if filters.audience:
         conditions.append(
-            _with_any(OrganisationAudience.audience_code, OrganisationAudience, filters.audience)
+            _with_any(OrganisationAudience.audience_code, OrganisationAudience, filters.audience, scan_all)
         )
     if filters.vulnerable:
         # Read the few vulnerable codes first: a subquery inside the correlated EXISTS ran once per row.
         vulnerable_codes = session.scalars(select(Audience.code).where(Audience.vulnerable.is_(True))).all()
         conditions.append(
-            _with_any(OrganisationAudience.audience_code, OrganisationAudience, vulnerable_codes)
+            _with_any(OrganisationAudience.audience_code, OrganisationAudience, vulnerable_codes, scan_all)
         )
     if filters.consent:
         conditions.append(Organisation.consent_to_share.is_(True))
@@ -194,6 +205,7 @@ def directory_query(session: Session, user: User, filters: DirectoryFilters) -> 
 COUNT_CAP = 10_000
 """Counting stops here ("10,000+"): an exact count of a broad filter reads every matching row."""
 SMALL_TEXT_RESULT = 2_000
+DEEP_OFFSET = 1_000
 SUMMARY_COLUMNS = (
     Organisation.name,
     Organisation.acronym,
@@ -212,11 +224,16 @@ def search_directory(
 ) -> Page[Organisation]:
     """One count, one page of rows, one query for their sectors: three queries whatever the size.
     `summary` loads only the columns a results table shows."""
-    query = directory_query(session, user, filters)
-    counted = query.order_by(None).with_only_columns(Organisation.id).limit(COUNT_CAP + 1).subquery()
+    counted = (
+        directory_query(session, user, filters, scan_all=True)
+        .with_only_columns(Organisation.id)
+        .limit(COUNT_CAP + 1)
+        .subquery()
+    )
     total = session.scalar(select(func.count()).select_from(counted)) or 0
     last_page = max((min(total, COUNT_CAP) + per_page - 1) // per_page, 1)
     page = min(page, last_page)
+    query = directory_query(session, user, filters, scan_all=page * per_page > DEEP_OFFSET)
     if (
         total <= SMALL_TEXT_RESULT
         and query_terms(filters.q)

@@ -1,0 +1,371 @@
+"""Import of organisation lists: validation report, duplicate review, all-or-nothing bulk writes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from sqlalchemy import String, func, insert, select
+from sqlalchemy.orm import Session
+
+from crm.db.audit import record_event
+from crm.db.base import utcnow
+from crm.organisations import dedupe, importing, service
+from crm.organisations.models import (
+    Organisation,
+    OrganisationAudience,
+    OrganisationCapitalKind,
+    OrganisationSector,
+    Provenance,
+)
+from crm.organisations.profile import completeness, search_text
+from crm.web.i18n import gettext
+
+BATCH_SIZE = 1000
+# The report keeps this many entries for display while still counting every problem.
+MAX_STORED_PROBLEMS = 500
+MAX_STORED_DUPLICATES = 200
+
+_TABLE = Organisation.__table__
+# Fields of the file that are columns of the organisation itself (the vocabularies go to link tables).
+_COPIED_FIELDS = tuple(name for name in importing.FIELD_HEADERS if name in _TABLE.c)
+# The reader's limits are about the data; the columns' may be stricter (e.g. website, phone).
+_COLUMN_LIMITS = {
+    name: _TABLE.c[name].type.length
+    for name in _COPIED_FIELDS
+    if isinstance(_TABLE.c[name].type, String) and _TABLE.c[name].type.length
+}
+_LINKS = (
+    ("sectors", OrganisationSector.__table__, "sector_code"),
+    ("capital_kinds", OrganisationCapitalKind.__table__, "capital_kind_code"),
+    ("audiences", OrganisationAudience.__table__, "audience_code"),
+)
+_SIMILAR_NAME = re.compile(
+    re.escape(dedupe.SIMILAR_NAME).replace(re.escape("{percent}"), r"(?P<percent>\d+)")
+)
+_DETAIL_LIMIT = _TABLE.c.provenance_detail.type.length
+_ENTITY_ID_LIMIT = 60
+
+
+@dataclass(frozen=True)
+class RejectedField:
+    """One reason one row cannot be imported; `column` is the file's own header for the field."""
+
+    row: int
+    column: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    """A row that looks like an existing organisation (`organisation_id`) or an earlier row (`file_row`)."""
+
+    row: int
+    name: str
+    match_name: str
+    score: int
+    reasons: tuple[str, ...]
+    organisation_id: int | None = None
+    file_row: int | None = None
+
+
+@dataclass
+class ImportReport:
+    """What reading a file found, and what was (or, for a check, would be) written."""
+
+    filename: str
+    dry_run: bool
+    valid_only: bool
+    warnings: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    created: int = 0
+    already_imported: int = 0
+    rejected: int = 0
+    possible_duplicates: int = 0
+    problem_count: int = 0
+    problems: list[RejectedField] = field(default_factory=list)
+    duplicates: list[PossibleDuplicate] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def refused(self) -> bool:
+        """Nothing is imported because rows were rejected and only a complete file may be imported."""
+        return self.rejected > 0 and not self.valid_only
+
+    @property
+    def more_problems(self) -> int:
+        return self.problem_count - len(self.problems)
+
+    @property
+    def more_duplicates(self) -> int:
+        return self.possible_duplicates - len(self.duplicates)
+
+
+def reference_vocabulary(session: Session) -> importing.Vocabulary:
+    vocab = service.vocabularies(session)
+    return importing.Vocabulary(
+        sectors={code: (row.label_en, row.label_fr) for code, row in vocab.sectors.items()},
+        capital_kinds={code: (row.label_en, row.label_fr) for code, row in vocab.capital_kinds.items()},
+        audiences={code: (row.label_en, row.label_fr) for code, row in vocab.audiences.items()},
+    )
+
+
+def import_organisations(
+    session: Session,
+    fileobj: BinaryIO,
+    filename: str,
+    *,
+    dry_run: bool,
+    valid_only: bool,
+    source: str | None,
+) -> ImportReport:
+    """Read an uploaded list and create its new organisations in bulk.
+
+    Unless `valid_only`, one rejected row means nothing is written; a dry run never writes. Rows already
+    imported (same values as an earlier import or an earlier row) are skipped; rows that look like an
+    existing organisation are imported anyway and reported for review. Raises importing.ImportFileError
+    (with nothing changed) when the file cannot be read.
+    """
+    header, rows = importing.read_rows(fileobj, filename, reference_vocabulary(session))
+    report = ImportReport(filename=filename, dry_run=dry_run, valid_only=valid_only)
+    report.warnings = _header_warnings(header)
+    columns = {field_name: title for title, field_name in header.mapped.items()}
+    writer = _BatchWriter(
+        session, report, _existing_organisations(session), _existing_import_keys(session), source or filename
+    )
+    # Rows are written a batch at a time as they are read, so only one batch of rows is ever held; the
+    # savepoint undoes them if, at the end, the import turns out refused, a dry run, or the file damaged.
+    savepoint = session.begin_nested()
+    try:
+        for row in rows:
+            report.rows_read += 1
+            errors = row.errors or _column_limit_errors(row)
+            if errors:
+                _reject(report, errors, columns)
+            else:
+                writer.add(row)
+        writer.flush()
+        if dry_run or report.refused:
+            savepoint.rollback()
+            return report
+        record_event(
+            session,
+            "import",
+            "organisations",
+            filename[:_ENTITY_ID_LIMIT],
+            filename=filename,
+            source=source,
+            created=report.created,
+            already_imported=report.already_imported,
+            rejected=report.rejected,
+            possible_duplicates=report.possible_duplicates,
+            valid_only=valid_only,
+        )
+        savepoint.commit()
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise
+    finally:
+        # Stop the reader while the caller's file is still open (it releases the workbook or text wrapper).
+        _close(rows)
+    report.written = True
+    return report
+
+
+def translate(template: str, params: dict[str, Any] | tuple[tuple[str, Any], ...]) -> str:
+    """A reader message in the current language: translate the format string, then fill it in."""
+    return gettext(template).format(**dict(params))
+
+
+def import_key(values: dict[str, Any]) -> str:
+    """Identity of a row's content; empty cells are left out so an added empty column changes nothing."""
+    filled = {
+        name: value
+        for name, value in values.items()
+        if value is not None and value != [] and value is not False
+    }
+    return hashlib.sha256(json.dumps(filled, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _close(rows: Iterator[importing.ParsedRow]) -> None:
+    close = getattr(rows, "close", None)
+    if close is not None:
+        close()
+
+
+def _header_warnings(header: importing.HeaderReport) -> list[str]:
+    warnings = []
+    if header.unknown:
+        warnings.append(translate(importing.UNKNOWN_COLUMNS, {"columns": ", ".join(header.unknown)}))
+    if header.duplicates:
+        warnings.append(translate(importing.DUPLICATE_COLUMNS, {"columns": ", ".join(header.duplicates)}))
+    return warnings
+
+
+def _column_limit_errors(row: importing.ParsedRow) -> list[importing.RowError]:
+    errors = []
+    for name, limit in _COLUMN_LIMITS.items():
+        value = row.values.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            params = (("limit", str(limit)),)
+            reason = importing.TOO_LONG.format(limit=limit)
+            errors.append(importing.RowError(row.row, name, reason, importing.TOO_LONG, params))
+    return errors
+
+
+def _reject(report: ImportReport, errors: list[importing.RowError], columns: dict[str, str]) -> None:
+    report.rejected += 1
+    for error in errors:
+        report.problem_count += 1
+        if len(report.problems) < MAX_STORED_PROBLEMS:
+            reason = translate(error.template, error.params) if error.template else error.reason
+            report.problems.append(RejectedField(error.row, columns.get(error.field, error.field), reason))
+
+
+def _existing_organisations(session: Session) -> Iterator[dedupe.Candidate]:
+    query = (
+        select(Organisation.id, Organisation.name, Organisation.acronym, Organisation.residence_country)
+        .where(Organisation.merged_into_id.is_(None))
+        .execution_options(yield_per=10_000)
+    )
+    for id_, name, acronym, country in session.execute(query):
+        yield dedupe.Candidate(id_, name, acronym, country)
+
+
+def _existing_import_keys(session: Session) -> set[str]:
+    # One read up front: looking keys up batch by batch makes PostgreSQL scan the table it is filling, whose
+    # statistics still describe it as empty.
+    query = select(Organisation.import_key).where(Organisation.import_key.is_not(None))
+    return set(session.scalars(query.execution_options(yield_per=10_000)))
+
+
+def _translated_reason(reason: str) -> str:
+    similar = _SIMILAR_NAME.fullmatch(reason)
+    if similar:
+        return gettext(dedupe.SIMILAR_NAME).format(percent=similar["percent"])
+    return gettext(reason)
+
+
+class _BatchWriter:
+    """Skips repeated rows, reports possible duplicates, and writes the new organisations in batches."""
+
+    def __init__(
+        self,
+        session: Session,
+        report: ImportReport,
+        existing: Iterator[dedupe.Candidate],
+        seen_keys: set[str],
+        detail: str,
+    ) -> None:
+        self.session = session
+        self.report = report
+        self.index = dedupe.DuplicateIndex(existing)
+        # Keys of earlier imports and of the rows of this file written so far.
+        self.seen_keys = seen_keys
+        self.detail = detail[:_DETAIL_LIMIT]
+        self.started_at = utcnow()
+        # (parsed values, organisation row) of the accepted rows not yet written.
+        self.pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+    def add(self, row: importing.ParsedRow) -> None:
+        key = import_key(row.values)
+        if key in self.seen_keys:
+            self.report.already_imported += 1
+            return
+        self.seen_keys.add(key)
+        self._check_duplicates(row.row, row.values)
+        self.pending.append((row.values, self._organisation_row(row.values, key)))
+        if len(self.pending) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        ids = self._insert([organisation for _, organisation in self.pending])
+        for field_name, table, column in _LINKS:
+            links = [
+                {"organisation_id": ids[organisation["import_key"]], column: code}
+                for values, organisation in self.pending
+                for code in values.get(field_name) or ()
+            ]
+            if links:
+                self.session.execute(insert(table), links)
+        self.report.created += len(self.pending)
+        self.pending = []
+
+    def _insert(self, organisations: list[dict[str, Any]]) -> dict[str, int]:
+        """Insert the rows and return their ids by import key, by the engine's fastest route."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            # psycopg parses a long multi-row INSERT .. RETURNING anew on every call; taking the ids from the
+            # sequence first lets a pipelined executemany do the insert.
+            sequence = func.pg_get_serial_sequence(_TABLE.name, _TABLE.c.id.name)
+            ids = self.session.scalars(
+                select(func.nextval(sequence)).select_from(func.generate_series(1, len(organisations)))
+            )
+            for row, id_ in zip(organisations, ids, strict=True):
+                row["id"] = id_
+            self.session.execute(insert(_TABLE), organisations)
+            return {row["import_key"]: row["id"] for row in organisations}
+        inserted = self.session.execute(
+            insert(_TABLE).returning(_TABLE.c.import_key, _TABLE.c.id), organisations
+        )
+        return {key: id_ for key, id_ in inserted}
+
+    def _check_duplicates(self, number: int, values: dict[str, Any]) -> None:
+        name, acronym, country = values["name"], values.get("acronym"), values["residence_country"]
+        matches = self.index.find(name, acronym, country)
+        # Rows of this file are indexed under their row number (a str), existing organisations by id (an int).
+        self.index.add(dedupe.Candidate(str(number), name, acronym, country))
+        if not matches:
+            return
+        self.report.possible_duplicates += 1
+        if len(self.report.duplicates) >= MAX_STORED_DUPLICATES:
+            return
+        best = matches[0]
+        candidate_id = best.existing.id
+        self.report.duplicates.append(
+            PossibleDuplicate(
+                row=number,
+                name=name,
+                match_name=best.existing.name,
+                score=round(best.score),
+                reasons=tuple(_translated_reason(reason) for reason in best.reasons),
+                organisation_id=candidate_id if isinstance(candidate_id, int) else None,
+                file_row=int(candidate_id) if isinstance(candidate_id, str) else None,
+            )
+        )
+
+    def _organisation_row(self, values: dict[str, Any], key: str) -> dict[str, Any]:
+        row: dict[str, Any] = {name: values.get(name) for name in _COPIED_FIELDS}
+        row.update(
+            languages=values.get("languages") or [],
+            consent_to_share=bool(values.get("consent_to_share")),
+            skills_offered=[],
+            contribution_to=None,
+            contribution_modes=[],
+            provenance=Provenance.PARTNER_IMPORT.value,
+            provenance_detail=self.detail,
+            import_key=key,
+            merged_into_id=None,
+            version=1,
+            created_at=self.started_at,
+            updated_at=self.started_at,
+        )
+        # The same derived values service.refresh_derived stores for an organisation without initiatives.
+        profile = {column: row[column] for column in service.PROFILE_COLUMNS}
+        profile.update(
+            sectors=values.get("sectors") or [],
+            capital_kinds=values.get("capital_kinds") or [],
+            audiences=values.get("audiences") or [],
+            initiatives=[],
+        )
+        row["search_text"] = search_text(
+            row["name"], row["acronym"], row["residence_city"], row["description"]
+        )
+        row["completeness"] = completeness(profile).score
+        return row
