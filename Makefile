@@ -36,8 +36,8 @@ format: install
 	$(BIN)/ruff format crm tests bench migrations
 
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k gettext -k ngettext:1,2 -o crm/locale/messages.pot .
-	$(BIN)/pybabel update -i crm/locale/messages.pot -d crm/locale -D messages --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k gettext -k ngettext:1,2 --no-location -o crm/locale/messages.pot .
+	$(BIN)/pybabel update -i crm/locale/messages.pot -d crm/locale -D messages --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) crm.db crm.db-wal crm.db-shm .pytest_cache

@@ -21,6 +21,7 @@ def driver_url(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets several app processes read while one writes; busy_timeout makes writers wait, not fail.
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -30,10 +31,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(driver_url(url), **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite opens transactions lazily and not before SAVEPOINT, so a nested transaction could commit
+        # on release; SQLAlchemy's documented fix is to take BEGIN over from the driver.
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 

@@ -246,7 +246,9 @@ class Organisation(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):
     import_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
 
-    sector_rows: Mapped[list[OrganisationSector]] = relationship(cascade="all, delete-orphan", lazy="raise", passive_deletes=True)
+    sector_rows: Mapped[list[OrganisationSector]] = relationship(
+        cascade="all, delete-orphan", lazy="raise", passive_deletes=True
+    )
     capital_kind_rows: Mapped[list[OrganisationCapitalKind]] = relationship(
         cascade="all, delete-orphan", lazy="raise", passive_deletes=True
     )

@@ -504,8 +504,8 @@ def merge_organisations(session: Session, survivor: Organisation, duplicate: Org
     ):
         if getattr(survivor, column) in (None, "") and getattr(duplicate, column) not in (None, ""):
             setattr(survivor, column, getattr(duplicate, column))
+    # The duplicate keeps its import key, so re-importing its source file does not bring it back.
     duplicate.merged_into_id = survivor.id
-    duplicate.import_key = None
     session.flush()
     session.expire(survivor)
     fresh = get_organisation(session, survivor.id, full=True)

@@ -56,8 +56,8 @@ def _message(error: Any) -> str:
         if "email" in str(error.get("msg", "")).lower():
             return gettext(INVALID_EMAIL)
         # Our validators raise N_ strings, which the catalog knows; library messages are not shown raw.
-        return gettext(custom) if custom in OWN_MESSAGES else gettext(ERROR_MESSAGES["value_error"])
-    return gettext(ERROR_MESSAGES.get(error["type"], ERROR_MESSAGES["value_error"]))
+        return gettext(custom) if custom in OWN_MESSAGES else gettext(NOT_VALID)
+    return gettext(ERROR_MESSAGES.get(error["type"], NOT_VALID))
 
 
 OWN_MESSAGES: set[str] = set()
@@ -70,6 +70,7 @@ def own_message(message: str) -> str:
 
 
 INVALID_EMAIL = N_("Enter a valid email address.")
+NOT_VALID = ERROR_MESSAGES["value_error"]
 
 
 def clean(form: dict[str, Any], multi: tuple[str, ...] = ()) -> dict[str, Any]:
