@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from functools import wraps
 from typing import Any
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 import crm.organisations.models  # noqa: F401  (users.organisation_id refers to its table)
 from crm.accounts import service as accounts
 from crm.accounts.roles import Role
-from crm.db.engine import make_engine, make_sessionmaker
+from crm.db.engine import session_scope
 from crm.organisations.import_cli import import_group
 from crm.settings import Settings, SettingsError, load_settings
 
@@ -43,20 +43,8 @@ def settings_for_cli() -> Settings:
     return load_settings()
 
 
-@contextmanager
-def db_session(settings: Settings) -> Iterator[Session]:
-    engine = make_engine(settings.database_url)
-    session = make_sessionmaker(engine)()
-    session.info["actor_id"] = None
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-        engine.dispose()
+def db_session(settings: Settings) -> AbstractContextManager[Session]:
+    return session_scope(settings.database_url)
 
 
 def read_password_stdin() -> str:

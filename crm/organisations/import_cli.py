@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Session
 
-from crm.db.audit import set_actor
-from crm.db.engine import make_engine, make_sessionmaker
+from crm.db.engine import session_scope
 from crm.organisations import importer
 from crm.organisations.importing import ImportFileError
 from crm.settings import SettingsError, load_settings
@@ -20,23 +16,6 @@ SHOWN_PROBLEMS = 50
 SHOWN_DUPLICATES = 50
 
 import_group = click.Group("import", help="Import data from files.")
-
-
-@contextmanager
-def _session(database_url: str) -> Iterator[Session]:
-    """One transaction: committed if the command ends normally, rolled back otherwise."""
-    engine = make_engine(database_url)
-    session = make_sessionmaker(engine)()
-    set_actor(session, None)
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-        engine.dispose()
 
 
 @import_group.command("organisations")
@@ -56,7 +35,7 @@ def import_organisations(file: Path, dry_run: bool, valid_only: bool, source: st
     except SettingsError as error:
         raise click.ClickException(f"configuration: {error}") from None
     try:
-        with file.open("rb") as handle, _session(settings.database_url) as session:
+        with file.open("rb") as handle, session_scope(settings.database_url) as session:
             report = importer.import_organisations(
                 session, handle, file.name, dry_run=dry_run, valid_only=valid_only, source=source
             )

@@ -13,20 +13,6 @@ from markupsafe import Markup, escape
 
 BUCKETS = 5
 
-# Rules for the app stylesheet (colour is class-driven: the CSP forbids inline styles).
-CHOROPLETH_CSS = """\
-.worldmap { width: 100%; height: auto; display: block; background: #f8fafc; }
-.worldmap .country { stroke: #fff; stroke-width: 0.5; stroke-linejoin: round; }
-.worldmap .b0 { fill: #e5e7eb; }
-.worldmap .b1 { fill: #c7e9e4; }
-.worldmap .b2 { fill: #7fcdbb; }
-.worldmap .b3 { fill: #41b6c4; }
-.worldmap .b4 { fill: #2c7fb8; }
-.worldmap .b5 { fill: #253494; }
-.worldmap a:hover .country, .worldmap a:focus .country { fill: #f59e0b; }
-.worldmap a:focus { outline: none; }
-"""
-
 
 @dataclass(frozen=True, slots=True)
 class World:

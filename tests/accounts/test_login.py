@@ -24,8 +24,9 @@ def test_anonymous_visitor_is_sent_to_login_with_next(client: Any) -> None:
 
 
 def test_user_signs_in_with_right_password(client: Any, officer: Any) -> None:
-    response = client.submit("/login", {"email": "OFFICER@example.org", "password": PASSWORD, "next": "/"},
-                             follow_redirects=False)
+    response = client.submit(
+        "/login", {"email": "OFFICER@example.org", "password": PASSWORD, "next": "/"}, follow_redirects=False
+    )
     assert response.status_code in (302, 303)
     assert "crm_session" in client.cookies
     home = client.get("/")
@@ -47,8 +48,11 @@ def test_wrong_password_is_refused_with_a_message(client: Any, officer: Any) -> 
 
 
 def test_login_never_redirects_to_another_site(client: Any, officer: Any) -> None:
-    response = client.submit("/login", {"email": officer.email, "password": PASSWORD,
-                                        "next": "//evil.example.com/"}, follow_redirects=False)
+    response = client.submit(
+        "/login",
+        {"email": officer.email, "password": PASSWORD, "next": "//evil.example.com/"},
+        follow_redirects=False,
+    )
     assert response.headers["location"] == "/"
 
 
