@@ -167,16 +167,17 @@ class DirectoryController(Controller):
         if fmt not in ("csv", "xlsx"):
             raise NotFoundException()
         filters = filters_from_query(request.query_params)
-        rows = export.directory_rows(db, request.user, filters)
         stamp = date.today().isoformat()
         if fmt == "csv":
+            # The stream outlives the request's session (committed and closed when the response starts),
+            # so it reads through a session of its own, closed when the last row is sent.
             return Stream(
-                export.csv_chunks(rows),
+                export.csv_chunks_from_own_session(db.get_bind(), request.user, filters),
                 media_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": f'attachment; filename="organisations-{stamp}.csv"'},
             )
         return Response(
-            export.xlsx_bytes(rows),
+            export.xlsx_bytes(export.directory_rows(db, request.user, filters)),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f'attachment; filename="organisations-{stamp}.xlsx"'},
         )
@@ -386,12 +387,12 @@ class DirectoryController(Controller):
         duplicate = service.get_organisation(db, duplicate_id)
         errors: dict[str, str] = {}
         if duplicate is None:
-            errors = {"duplicate": _("Choose the duplicate to merge into this organisation.")}
+            errors = {"__all__": _("Choose the duplicate to merge into this organisation.")}
         else:
             try:
                 service.merge_organisations(db, survivor, duplicate)
             except service.OrganisationError as exc:
-                errors = {k: _(v) for k, v in exc.errors.items()}
+                errors = {"__all__": " ".join(_(v) for v in exc.errors.values())}
         if errors:
             return Template(
                 "organisations/merge.html",

@@ -125,3 +125,11 @@ def _neutralise(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def csv_chunks_from_own_session(bind: Any, user: User, filters: service.DirectoryFilters) -> Iterator[str]:
+    session = Session(bind=bind)
+    try:
+        yield from csv_chunks(directory_rows(session, user, filters))
+    finally:
+        session.close()

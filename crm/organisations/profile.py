@@ -55,13 +55,16 @@ def _filled(value: Any) -> bool:
 def completeness(values: Mapping[str, Any]) -> Completeness:
     """Score 0–100 weighted by how much each field matters; `missing` lists labels, heaviest first."""
     earned = 0
-    missing = []
+    missing: list[tuple[int, str]] = []
     for field, label, weight in COMPLETENESS_FIELDS:
         if _filled(values.get(field)):
             earned += weight
         else:
-            missing.append(label)
-    return Completeness(score=round(100 * earned / TOTAL_WEIGHT), missing=tuple(missing))
+            missing.append((weight, label))
+    ordered = sorted(missing, key=lambda item: -item[0])  # stable: equal weights keep the table's order
+    return Completeness(
+        score=round(100 * earned / TOTAL_WEIGHT), missing=tuple(label for _, label in ordered)
+    )
 
 
 def fold(text: str | None) -> str:

@@ -85,7 +85,9 @@ class OrganisationIn(BaseModel):
     @field_validator("languages", "skills_offered", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
-        # Forms send "fr, wo" in one box; the API sends a list.
+        # Forms send "fr, wo" in one box (None when left empty); the API sends a list.
+        if value is None:
+            return []
         if isinstance(value, str):
             return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
         return value
