@@ -25,6 +25,10 @@ from crm.accounts.permissions import SESSION_COOKIE
 from crm.app import create_app
 from crm.db import migrate
 from crm.db.engine import driver_url, make_engine, make_sessionmaker
+from crm.organisations import service as organisations
+from crm.organisations.models import Contact, Organisation
+from crm.organisations.schemas import ContactIn, OrganisationIn
+from crm.seeding import load_reference
 from crm.settings import Settings, load_settings
 
 POSTGRES_URL = os.environ.get("CRM_TEST_POSTGRES_URL")
@@ -172,7 +176,7 @@ class Client(TestClient[Litestar]):
 
 
 @pytest.fixture
-def client_factory(app: Litestar) -> Iterator[Any]:
+def client_factory(app: Litestar, db: Session) -> Iterator[Any]:
     """Browsers for several people in one test: the first runs the app's lifespan, the others share it."""
     clients: list[Client] = []
 
@@ -186,6 +190,9 @@ def client_factory(app: Litestar) -> Iterator[Any]:
         return client
 
     yield make
+    # The app's shutdown disposes the engine, which PostgreSQL tests share: the test's own session must
+    # give its connection back first, or psycopg reports it as leaked in some later test.
+    db.rollback()
     if clients:
         clients[0].__exit__(None, None, None)
 
@@ -241,3 +248,50 @@ def officer(make_user: Any) -> User:
 @pytest.fixture
 def trainer(make_user: Any) -> User:
     return make_user("trainer", email="trainer@example.org", full_name="Tina Trainer")
+
+
+# Organisations -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reference(db: Session) -> None:
+    """Sectors, kinds of capital and audiences, as `crm seed` loads them."""
+    load_reference(db)
+    db.commit()
+
+
+@pytest.fixture
+def make_organisation(db: Session, reference: None) -> Any:
+    """Create an organisation through the service, as the form does; consenting, Senegalese, in France."""
+
+    def make(name: str = "Diaspora Education Network", **fields: Any) -> Organisation:
+        values: dict[str, Any] = {"origin_country": "SN", "residence_country": "FR", "consent_to_share": True}
+        values.update(fields)
+        organisation = organisations.create_organisation(db, OrganisationIn(name=name, **values))
+        db.commit()
+        return organisation
+
+    return make
+
+
+@pytest.fixture
+def make_representative(db: Session, make_user: Any) -> Any:
+    """A user who speaks for the given organisation."""
+
+    def make(organisation: Organisation, *roles: str, **fields: Any) -> User:
+        user = make_user("org_representative", *roles, **fields)
+        user.organisation_id = organisation.id
+        db.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_contact(db: Session) -> Any:
+    def make(organisation: Organisation, full_name: str = "Awa Diop", **fields: Any) -> Contact:
+        contact = organisations.add_contact(db, organisation, ContactIn(full_name=full_name, **fields))
+        db.commit()
+        return contact
+
+    return make

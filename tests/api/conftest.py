@@ -9,10 +9,6 @@ from sqlalchemy.orm import Session
 
 from crm.accounts import service as accounts
 from crm.accounts.models import User
-from crm.organisations import service
-from crm.organisations.models import Contact, Organisation
-from crm.organisations.schemas import ContactIn, OrganisationIn
-from crm.seeding import load_reference
 from tests.conftest import Client
 
 
@@ -29,12 +25,6 @@ def assert_error(response: Any, status: int) -> dict[str, Any]:
 
 def field_keys(error: dict[str, Any]) -> set[str]:
     return {str(field.get("key")) for field in error["fields"]}
-
-
-@pytest.fixture
-def reference(db: Session) -> None:
-    load_reference(db)
-    db.commit()
 
 
 class ApiClient:
@@ -73,38 +63,5 @@ def api_client(db: Session, client: Client) -> Any:
         token = accounts.create_api_token(db, user, "t")
         db.commit()
         return ApiClient(client, token.secret)
-
-    return make
-
-
-@pytest.fixture
-def make_organisation(db: Session, reference: None) -> Any:
-    def make(name: str = "Diaspora Education Network", **fields: Any) -> Organisation:
-        values: dict[str, Any] = {"origin_country": "SN", "residence_country": "FR", "consent_to_share": True}
-        values.update(fields)
-        organisation = service.create_organisation(db, OrganisationIn(name=name, **values))
-        db.commit()
-        return organisation
-
-    return make
-
-
-@pytest.fixture
-def make_representative(db: Session, make_user: Any) -> Any:
-    def make(organisation: Organisation, *roles: str) -> User:
-        user = make_user("org_representative", *roles)
-        user.organisation_id = organisation.id
-        db.commit()
-        return user
-
-    return make
-
-
-@pytest.fixture
-def make_contact(db: Session) -> Any:
-    def make(organisation: Organisation, full_name: str = "Awa Diop", **fields: Any) -> Contact:
-        contact = service.add_contact(db, organisation, ContactIn(full_name=full_name, **fields))
-        db.commit()
-        return contact
 
     return make

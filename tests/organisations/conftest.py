@@ -5,7 +5,6 @@ Nothing here is autouse: the pure tests of this folder (importing, dedupe, count
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -15,53 +14,8 @@ from sqlalchemy.orm import Session
 
 from crm.accounts.models import User
 from crm.organisations import service
-from crm.organisations.models import Activity, Contact, Initiative, Organisation
-from crm.organisations.schemas import ActivityIn, ContactIn, OrganisationIn
-from crm.seeding import load_reference
-
-
-@pytest.fixture
-def reference(db: Session) -> None:
-    """Sectors, kinds of capital and audiences, as `crm seed` loads them."""
-    load_reference(db)
-    db.commit()
-
-
-@pytest.fixture
-def make_organisation(db: Session, reference: None) -> Any:
-    """Create an organisation through the service, as the form does; consenting, Senegalese, in France."""
-
-    def make(name: str = "Diaspora Education Network", **fields: Any) -> Organisation:
-        values: dict[str, Any] = {"origin_country": "SN", "residence_country": "FR", "consent_to_share": True}
-        values.update(fields)
-        organisation = service.create_organisation(db, OrganisationIn(name=name, **values))
-        db.commit()
-        return organisation
-
-    return make
-
-
-@pytest.fixture
-def make_representative(db: Session, make_user: Any) -> Any:
-    """A user who speaks for the given organisation."""
-
-    def make(organisation: Organisation, *roles: str, **fields: Any) -> User:
-        user = make_user("org_representative", *roles, **fields)
-        user.organisation_id = organisation.id
-        db.commit()
-        return user
-
-    return make
-
-
-@pytest.fixture
-def make_contact(db: Session) -> Any:
-    def make(organisation: Organisation, full_name: str = "Awa Diop", **fields: Any) -> Contact:
-        contact = service.add_contact(db, organisation, ContactIn(full_name=full_name, **fields))
-        db.commit()
-        return contact
-
-    return make
+from crm.organisations.models import Activity, Initiative, Organisation
+from crm.organisations.schemas import ActivityIn
 
 
 @pytest.fixture
@@ -91,19 +45,6 @@ def make_initiative(db: Session) -> Any:
         return initiative
 
     return make
-
-
-@pytest.fixture
-def db_released_before_app_shutdown(db: Session, client_factory: Any) -> Iterator[None]:
-    """Ends the test session's transaction before the app's lifespan shuts down.
-
-    The SQLAlchemy plugin disposes the engine at shutdown; on PostgreSQL that engine is shared by the whole
-    run, and a connection the test's `db` still holds (it read something after the last request) would be
-    orphaned and reported as an unclosed psycopg connection in some later test. Use it first
-    (`pytestmark = pytest.mark.usefixtures(...)`) so it is torn down before the clients and after the test.
-    """
-    yield
-    db.rollback()
 
 
 class StatementCounter:

@@ -14,8 +14,6 @@ from crm.accounts.models import User
 from crm.organisations import service
 from crm.organisations.schemas import OrganisationIn
 
-pytestmark = pytest.mark.usefixtures("db_released_before_app_shutdown")
-
 ROW = re.compile(r'<a href="/organisations/(\d+)"><strong>(.*?)</strong></a>')
 
 

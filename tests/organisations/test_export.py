@@ -20,8 +20,6 @@ from crm.organisations.schemas import OrganisationIn
 
 PERSONAL = ("email", "phone", "contacts")
 
-pytestmark = pytest.mark.usefixtures("db_released_before_app_shutdown")
-
 
 def read_csv(response: Any) -> list[dict[str, str]]:
     assert response.status_code == 200, response.text

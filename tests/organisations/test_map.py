@@ -14,8 +14,6 @@ from crm.accounts.models import User
 from crm.organisations import service
 from crm.organisations.models import Organisation
 
-pytestmark = pytest.mark.usefixtures("db_released_before_app_shutdown")
-
 
 @pytest.fixture
 def organisations(make_organisation: Any) -> dict[str, Organisation]:

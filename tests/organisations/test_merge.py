@@ -14,8 +14,6 @@ from crm.db.audit import AuditLog
 from crm.organisations import service
 from crm.organisations.models import Activity, Contact, Initiative, Organisation
 
-pytestmark = pytest.mark.usefixtures("db_released_before_app_shutdown")
-
 
 @pytest.fixture
 def survivor(make_organisation: Any) -> Organisation:

@@ -16,8 +16,6 @@ from crm.organisations import service
 from crm.organisations.models import Activity, Contact, Organisation
 from crm.organisations.schemas import OrganisationIn
 
-pytestmark = pytest.mark.usefixtures("db_released_before_app_shutdown")
-
 
 @pytest.fixture
 def organisation(make_organisation: Any) -> Organisation:

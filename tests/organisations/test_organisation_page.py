@@ -13,8 +13,6 @@ from crm.accounts.models import User
 from crm.organisations import service
 from crm.organisations.models import Organisation
 
-pytestmark = pytest.mark.usefixtures("db_released_before_app_shutdown")
-
 PRIVATE_TABS = ("contacts", "activities")
 
 

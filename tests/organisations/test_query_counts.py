@@ -19,8 +19,6 @@ from crm.organisations import service
 from crm.organisations.models import Initiative, Organisation
 from crm.organisations.schemas import ActivityIn, ContactIn, OrganisationIn
 
-pytestmark = pytest.mark.usefixtures("db_released_before_app_shutdown")
-
 # Statements per request as measured (SQLite counts one more: the BEGIN the engine issues itself; PostgreSQL
 # one fewer). Every page: BEGIN, the signed-in user, their roles. Directory: the count, a page of rows, their
 # sectors, the three vocabularies (filtered by vulnerable groups: their codes, read once for the count and once
