@@ -11,7 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 from litestar.types import ControllerRouterHandler
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -57,6 +57,9 @@ class OrganisationPage(BaseModel):
     page: int
     per_page: int
     total: int
+    total_is_lower_bound: bool = Field(
+        default=False, description="True when counting stopped at `total` (10,000): narrow the filters."
+    )
 
 
 class ContactPage(BaseModel):
@@ -266,6 +269,7 @@ class OrganisationApiController(Controller):
             page=found_page.number,
             per_page=found_page.per_page,
             total=found_page.total,
+            total_is_lower_bound=found_page.more,
         )
 
     @post(
