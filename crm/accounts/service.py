@@ -110,7 +110,7 @@ def set_roles(session: Session, user: User, roles: Iterable[Role | str]) -> None
 def set_password(session: Session, user: User, password: str) -> None:
     validate_password(password)
     user.password_hash = hash_password(password)
-    # A new password ends every other login of this account.
+    # A new password ends every login of this account, so a stolen session cookie stops working too.
     session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     record_event(session, "password", "users", user.id)
 

@@ -413,7 +413,9 @@ def _author_names(db: Session, ids: list[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i}
     if not wanted:
         return {}
-    return {u.id: u.display_name for u in db.scalars(select(User).where(User.id.in_(wanted)))}
+    # Only the names: loading whole users would also load their roles, one more query per page.
+    rows = db.execute(select(User.id, User.full_name, User.email).where(User.id.in_(wanted)))
+    return {row.id: row.full_name or row.email for row in rows}
 
 
 def _duplicate_candidates(db: Session, organisation: Organisation) -> list[dict[str, Any]]:
