@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     def provide_settings() -> Settings:
         return settings
 
-    env = create_environment()
+    env = create_environment(auto_reload=settings.debug)
     env.globals.update(Role=Role, ROLE_LABELS=ROLE_LABELS, get_flashes=flash.get_flashes, settings=settings)
 
     app = Litestar(
@@ -117,7 +117,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             flash.FlashMiddleware(
                 AuthMiddleware(
                     app.asgi_handler,
-                    authenticate=make_authenticator(session_for_scope),
+                    authenticate=make_authenticator(
+                        session_for_scope, in_thread=engine.dialect.name != "sqlite"
+                    ),
                     default_language=settings.default_language,
                     default_time_zone=settings.time_zone,
                 )

@@ -23,7 +23,7 @@ from crm.accounts.models import User
 from crm.accounts.passwords import hash_password
 from crm.accounts.permissions import SESSION_COOKIE
 from crm.app import create_app
-from crm.db import migrate
+from crm.db import migrate, reference_cache
 from crm.db.engine import driver_url, make_engine, make_sessionmaker
 from crm.organisations import service as organisations
 from crm.organisations.models import Contact, Organisation
@@ -124,6 +124,7 @@ def _empty_postgres(engine: Engine) -> None:
 
 @pytest.fixture
 def engine(database: Database, _postgres_engine: Engine | None, tmp_path: Path) -> Iterator[Engine]:
+    reference_cache.clear_all()  # each test starts from an empty database, emptied behind the ORM's back
     if _postgres_engine is not None:
         _empty_postgres(_postgres_engine)
         yield _postgres_engine

@@ -10,7 +10,7 @@ from datetime import timedelta
 from zoneinfo import available_timezones
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from crm.accounts.models import ApiToken, LoginAttempt, User, UserRole, UserSession
 from crm.accounts.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, needs_rehash, verify_password
@@ -168,11 +168,17 @@ def end_session(session: Session, token: str) -> None:
 
 
 def user_for_session(session: Session, token: str) -> User | None:
-    row = session.execute(
-        select(User, UserSession.expires_at)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.token_hash == _digest(token))
-    ).first()
+    # One statement for the user, the session's expiry and the roles: it runs before every page.
+    row = (
+        session.execute(
+            select(User, UserSession.expires_at)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.token_hash == _digest(token))
+            .options(joinedload(User.role_rows))
+        )
+        .unique()
+        .first()
+    )
     if row is None:
         return None
     user, expires_at = row

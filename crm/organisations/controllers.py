@@ -109,7 +109,7 @@ def labels(db: Session, vocab: service.Vocabularies | None = None) -> dict[str, 
         "sector_labels": {code: row.label(language) for code, row in vocab.sectors.items()},
         "capital_labels": {code: row.label(language) for code, row in vocab.capital_kinds.items()},
         "audience_labels": {code: row.label(language) for code, row in vocab.audiences.items()},
-        "vulnerable_audiences": {code for code, row in vocab.audiences.items() if row.vulnerable},
+        "vulnerable_audiences": set(vocab.vulnerable_audiences),
         "country": lambda code: country_name(code, language) if code else "",
         "legal_status_labels": LEGAL_STATUS_LABELS,
         "budget_band_labels": BUDGET_BAND_LABELS,
@@ -146,7 +146,7 @@ class DirectoryController(Controller):
     def directory(self, request: Request[Any, Any, Any], db: Db) -> Template:
         filters = filters_from_query(request.query_params)
         number, per_page = clamp_page(page_number(request.query_params), 25)
-        page = service.search_directory(db, request.user, filters, number, per_page, summary=True)
+        page = service.directory_page(db, request.user, filters, number, per_page)
         vocab = service.vocabularies(db)
         context = {
             "page": page,

@@ -19,11 +19,12 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.orm import Session, load_only, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from crm.accounts.models import User
 from crm.db.audit import record_event
 from crm.db.base import utcnow
+from crm.db.reference_cache import ReferenceCache
 from crm.organisations import permissions
 from crm.organisations.models import (
     Activity,
@@ -95,21 +96,47 @@ class DirectoryFilters:
 # Reference vocabularies ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One entry of a reference vocabulary, detached from any session (shared by every request)."""
+
+    code: str
+    label_en: str
+    label_fr: str
+    vulnerable: bool = False
+
+    def label(self, language: str) -> str:
+        return self.label_fr if language == "fr" else self.label_en
+
+
 @dataclass(frozen=True)
 class Vocabularies:
-    sectors: dict[str, Sector] = field(default_factory=dict)
-    capital_kinds: dict[str, CapitalKind] = field(default_factory=dict)
-    audiences: dict[str, Audience] = field(default_factory=dict)
+    sectors: dict[str, Term] = field(default_factory=dict)
+    capital_kinds: dict[str, Term] = field(default_factory=dict)
+    audiences: dict[str, Term] = field(default_factory=dict)
+
+    @property
+    def vulnerable_audiences(self) -> tuple[str, ...]:
+        return tuple(code for code, term in self.audiences.items() if term.vulnerable)
+
+
+def _load_vocabularies(session: Session) -> Vocabularies:
+    def terms(model: Any) -> dict[str, Term]:
+        columns = [model.code, model.label_en, model.label_fr]
+        if model is Audience:
+            columns.append(Audience.vulnerable)
+        return {row[0]: Term(*row) for row in session.execute(select(*columns).order_by(model.position))}
+
+    return Vocabularies(sectors=terms(Sector), capital_kinds=terms(CapitalKind), audiences=terms(Audience))
+
+
+_vocabularies = ReferenceCache(_load_vocabularies, models=(Sector, CapitalKind, Audience))
 
 
 def vocabularies(session: Session) -> Vocabularies:
-    return Vocabularies(
-        sectors={s.code: s for s in session.scalars(select(Sector).order_by(Sector.position))},
-        capital_kinds={
-            c.code: c for c in session.scalars(select(CapitalKind).order_by(CapitalKind.position))
-        },
-        audiences={a.code: a for a in session.scalars(select(Audience).order_by(Audience.position))},
-    )
+    """Sectors, capital kinds and audiences in their configured order (cached per process, see
+    crm.db.reference_cache)."""
+    return _vocabularies.get(session)
 
 
 def load_reference(
@@ -192,8 +219,8 @@ def directory_query(
             _with_any(OrganisationAudience.audience_code, OrganisationAudience, filters.audience, scan_all)
         )
     if filters.vulnerable:
-        # Read the few vulnerable codes first: a subquery inside the correlated EXISTS ran once per row.
-        vulnerable_codes = session.scalars(select(Audience.code).where(Audience.vulnerable.is_(True))).all()
+        # The few vulnerable codes, not a subquery: inside the correlated EXISTS it ran once per row.
+        vulnerable_codes = vocabularies(session).vulnerable_audiences
         conditions.append(
             _with_any(OrganisationAudience.audience_code, OrganisationAudience, vulnerable_codes, scan_all)
         )
@@ -206,7 +233,58 @@ COUNT_CAP = 10_000
 """Counting stops here ("10,000+"): an exact count of a broad filter reads every matching row."""
 SMALL_TEXT_RESULT = 2_000
 DEEP_OFFSET = 1_000
+
+
+def count_directory(session: Session, user: User, filters: DirectoryFilters) -> int:
+    """How many organisations match, counting no further than COUNT_CAP + 1 (one statement)."""
+
+    def capped(query: Select[Any]) -> Any:
+        return select(func.count()).select_from(query.limit(COUNT_CAP + 1).subquery()).scalar_subquery()
+
+    query = directory_query(session, user, filters, scan_all=True).with_only_columns(Organisation.id)
+    if filters.active:
+        return session.scalar(select(capped(query))) or 0
+    # The unfiltered directory, the most visited page. Walk a partial index that holds every live row instead
+    # of reading the table row by row (SQLite picks a table scan otherwise): 0.8 ms instead of 3 ms at 100k.
+    live = Organisation.merged_into_id.is_(None)
+    if permissions.is_staff(user):
+        return (
+            session.scalar(
+                select(capped(select(Organisation.id).where(live).order_by(Organisation.completeness)))
+            )
+            or 0
+        )
+    # Others see the consenting organisations (an index range) plus their own organisation if it does not
+    # consent; `consent OR own` in one test would send SQLite back to the table.
+    consenting = select(Organisation.id).where(live, Organisation.consent_to_share.is_(True))
+    own_private = (
+        select(func.count())
+        .where(live, Organisation.id == user.organisation_id, Organisation.consent_to_share.is_(False))
+        .scalar_subquery()
+    )
+    if not user.organisation_id:
+        return session.scalar(select(capped(consenting))) or 0
+    return session.scalar(select(capped(consenting) + own_private)) or 0
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryRow:
+    """One line of the directory page: plain columns, not an ORM object (a page builds 25 of them per
+    request, and building mapped instances was a fifth of the page's time)."""
+
+    id: int
+    name: str
+    acronym: str | None
+    residence_city: str | None
+    residence_country: str
+    origin_country: str
+    consent_to_share: bool
+    completeness: int
+    sectors: tuple[str, ...]
+
+
 SUMMARY_COLUMNS = (
+    Organisation.id,
     Organisation.name,
     Organisation.acronym,
     Organisation.residence_city,
@@ -214,23 +292,15 @@ SUMMARY_COLUMNS = (
     Organisation.origin_country,
     Organisation.consent_to_share,
     Organisation.completeness,
-    Organisation.merged_into_id,
-    Organisation.version,
 )
 
 
-def search_directory(
-    session: Session, user: User, filters: DirectoryFilters, page: int, per_page: int, summary: bool = False
-) -> Page[Organisation]:
-    """One count, one page of rows, one query for their sectors: three queries whatever the size.
-    `summary` loads only the columns a results table shows."""
-    counted = (
-        directory_query(session, user, filters, scan_all=True)
-        .with_only_columns(Organisation.id)
-        .limit(COUNT_CAP + 1)
-        .subquery()
-    )
-    total = session.scalar(select(func.count()).select_from(counted)) or 0
+def _page_query(
+    session: Session, user: User, filters: DirectoryFilters, page: int, per_page: int
+) -> tuple[Select[Any], int, int]:
+    """The query for one page of the directory (not yet given its columns), the page number kept within
+    range, and the capped total."""
+    total = count_directory(session, user, filters)
     last_page = max((min(total, COUNT_CAP) + per_page - 1) // per_page, 1)
     page = min(page, last_page)
     query = directory_query(session, user, filters, scan_all=page * per_page > DEEP_OFFSET)
@@ -243,17 +313,40 @@ def search_directory(
         # are cheaper to collect first through the GIN index.
         matching = query.with_only_columns(Organisation.id).cte("matching").prefix_with("MATERIALIZED")
         query = select(Organisation).where(Organisation.id.in_(select(matching.c.id)))
-    options: list[Any] = [selectinload(Organisation.sector_rows)]
-    if summary:
-        options.append(load_only(*SUMMARY_COLUMNS))
-    rows = session.scalars(
-        query.order_by(*SORTS.get(filters.sort, SORTS["name"]))
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .options(*options)
-    ).all()
+    query = (
+        query.order_by(*SORTS.get(filters.sort, SORTS["name"])).offset((page - 1) * per_page).limit(per_page)
+    )
+    return query, page, total
+
+
+def search_directory(
+    session: Session, user: User, filters: DirectoryFilters, page: int, per_page: int
+) -> Page[Organisation]:
+    """Organisations with their sectors: one count, one page of rows, one query for their sectors."""
+    query, page, total = _page_query(session, user, filters, page, per_page)
+    rows = session.scalars(query.options(selectinload(Organisation.sector_rows))).all()
     return Page(
         items=rows, number=page, per_page=per_page, total=min(total, COUNT_CAP), more=total > COUNT_CAP
+    )
+
+
+def directory_page(
+    session: Session, user: User, filters: DirectoryFilters, page: int, per_page: int
+) -> Page[DirectoryRow]:
+    """What the directory page shows, in three statements: the count, the rows, their sectors."""
+    query, page, total = _page_query(session, user, filters, page, per_page)
+    found = session.execute(query.with_only_columns(*SUMMARY_COLUMNS)).all()
+    sectors: dict[int, list[str]] = {row.id: [] for row in found}
+    if sectors:
+        for organisation_id, code in session.execute(
+            select(OrganisationSector.organisation_id, OrganisationSector.sector_code)
+            .where(OrganisationSector.organisation_id.in_(list(sectors)))
+            .order_by(OrganisationSector.organisation_id, OrganisationSector.sector_code)
+        ):
+            sectors[organisation_id].append(code)
+    items = [DirectoryRow(*row, sectors=tuple(sectors[row.id])) for row in found]
+    return Page(
+        items=items, number=page, per_page=per_page, total=min(total, COUNT_CAP), more=total > COUNT_CAP
     )
 
 

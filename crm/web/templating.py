@@ -16,8 +16,10 @@ from crm.web.pagination import page_url
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 
 
-def create_environment(directory: Path = TEMPLATES_DIR) -> Environment:
+def create_environment(directory: Path = TEMPLATES_DIR, auto_reload: bool = True) -> Environment:
+    """`auto_reload=False` (outside debug mode) skips checking each template file's date on every render."""
     env = Environment(
+        auto_reload=auto_reload,
         loader=FileSystemLoader(directory),
         autoescape=select_autoescape(default=True, default_for_string=True),
         extensions=["jinja2.ext.i18n"],

@@ -20,19 +20,18 @@ from crm.organisations.models import Initiative, Organisation
 from crm.organisations.schemas import ActivityIn, ContactIn, OrganisationIn
 
 # Statements per request as measured (SQLite counts one more: the BEGIN the engine issues itself; PostgreSQL
-# one fewer). Every page: BEGIN, the signed-in user, their roles. Directory: the count, a page of rows, their
-# sectors, the three vocabularies (filtered by vulnerable groups: their codes, read once for the count and once
-# for the rows). Organisation: the record with its sectors, capital kinds, audiences and initiatives, the three
-# vocabularies, then the tab's rows (activities: and their authors, with the authors' roles).
+# one fewer). Every page: BEGIN, the signed-in user with their roles. Directory: the count, a page of rows, their
+# sectors. Organisation: the record, its sectors, capital kinds and audiences (initiatives too on the profile),
+# then the tab's rows (activities: and their authors). The vocabularies come from the per-process cache.
 BOUNDS = {
-    "directory": 9,
-    "directory (htmx)": 9,
-    "directory, filtered": 11,
-    "profile": 11,
-    "profile (htmx)": 11,
-    "contacts": 12,
-    "activities": 14,
-    "activities (htmx)": 14,
+    "directory": 5,
+    "directory (htmx)": 5,
+    "directory, filtered": 5,
+    "profile": 7,
+    "profile (htmx)": 7,
+    "contacts": 8,
+    "activities": 9,
+    "activities (htmx)": 9,
 }
 
 
