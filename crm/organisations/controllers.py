@@ -20,7 +20,7 @@ from crm.accounts.models import User
 from crm.accounts.permissions import refuse_unless, requires_login, requires_role
 from crm.accounts.roles import Role
 from crm.organisations import export, permissions, service
-from crm.organisations.countries import all_countries, country_name
+from crm.organisations.countries import Labels, all_countries, country_name, country_names
 from crm.organisations.dedupe import Candidate, DuplicateIndex
 from crm.organisations.models import (
     ACTIVITY_KIND_LABELS,
@@ -106,9 +106,10 @@ def labels(db: Session, vocab: service.Vocabularies | None = None) -> dict[str, 
     language = current_language.get()
     vocab = vocab or service.vocabularies(db)
     return {
-        "sector_labels": {code: row.label(language) for code, row in vocab.sectors.items()},
-        "capital_labels": {code: row.label(language) for code, row in vocab.capital_kinds.items()},
-        "audience_labels": {code: row.label(language) for code, row in vocab.audiences.items()},
+        "sector_labels": Labels({code: row.label(language) for code, row in vocab.sectors.items()}),
+        "capital_labels": Labels({code: row.label(language) for code, row in vocab.capital_kinds.items()}),
+        "audience_labels": Labels({code: row.label(language) for code, row in vocab.audiences.items()}),
+        "country_names": country_names(language),
         "vulnerable_audiences": set(vocab.vulnerable_audiences),
         "country": lambda code: country_name(code, language) if code else "",
         "legal_status_labels": LEGAL_STATUS_LABELS,

@@ -40,6 +40,19 @@ def _territories(locale: str) -> dict[str, str]:
         return {}
 
 
+class Labels(dict[str, str]):
+    """Code → label; an unknown code reads as itself (templates look labels up with [], the cheapest call)."""
+
+    def __missing__(self, code: str) -> str:
+        return code
+
+
+@cache
+def country_names(locale: str) -> Labels:
+    """Every country's name in `locale`, by upper-case alpha-2 code."""
+    return Labels(_territories(locale))
+
+
 def country_name(code: str, locale: str = "en") -> str:
     """Return the name of the country with ISO alpha-2 `code` in `locale`, or the code if unknown."""
     return _territories(locale).get(code.upper(), code)
