@@ -530,3 +530,76 @@ def test_merged_organisations_are_hidden_from_the_directory(
 
     assert names(as_officer.get("/organisations?q=lyon")) == ["Association des Sénégalais de Lyon"]
     assert "4 organisations" in as_officer.get("/organisations").text
+
+
+# Counting stops at a cap -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cap_of_three(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """COUNT_CAP lowered to 3; the cached statements are built again with it, and forgotten afterwards."""
+
+    def forget() -> None:
+        for built in (service._count_statement, service._page_statement, service._directory_select):
+            built.cache_clear()
+
+    forget()
+    monkeypatch.setattr(service, "COUNT_CAP", 3)
+    yield
+    monkeypatch.undo()
+    forget()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/organisations", "More than 3 organisations"),
+        ("/organisations?residence=FR", "3 organisations"),
+        ("/organisations?consent=1", "More than 3 organisations"),
+        ("/organisations?sector=education", "2 organisations"),
+    ],
+    ids=["unfiltered", "filtered, exactly the cap", "filtered over the cap", "linked filter"],
+)
+def test_counts_past_the_cap_say_more_than(
+    as_officer: Any,
+    directory: dict[str, Any],
+    make_organisation: Any,
+    cap_of_three: None,
+    url: str,
+    expected: str,
+) -> None:
+    make_organisation("Another Association")  # five organisations in all, over the cap of three
+    assert expected in as_officer.get(url).text
+
+
+@pytest.mark.parametrize(("extra", "expected"), [(0, "3 organisations"), (1, "More than 3 organisations")])
+def test_the_cap_is_exact_for_people_who_see_only_consenting_organisations(
+    login: Any,
+    directory: dict[str, Any],
+    make_organisation: Any,
+    make_representative: Any,
+    cap_of_three: None,
+    extra: int,
+    expected: str,
+) -> None:
+    for number in range(extra):
+        make_organisation(f"Consenting {number}")
+    outsider = login(make_representative(directory["lyon"]))
+    member = login(make_representative(directory["private"]))
+
+    assert expected in outsider.get("/organisations").text
+    # The private organisation's own representative also counts it: one more than everyone else.
+    assert "More than 3 organisations" in member.get("/organisations").text
+
+
+def test_the_api_says_when_its_total_stopped_at_the_cap(
+    login: Any, admin: User, directory: dict[str, Any], cap_of_three: None, db: Session
+) -> None:
+    from crm.accounts import service as accounts
+
+    token = accounts.create_api_token(db, admin, "cap").secret
+    db.commit()
+    client = login(admin)
+    body = client.get("/api/v1/organisations", headers={"Authorization": f"Bearer {token}"}).json()
+    assert body["total_is_lower_bound"] is True
+    assert len(body["items"]) == 4
