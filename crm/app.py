@@ -36,6 +36,7 @@ from crm.web.deps import RawDb
 from crm.web.health import healthz
 from crm.web.security import AllowedHostsMiddleware, SecurityHeadersMiddleware
 from crm.web.templating import create_environment
+from crm.web.transactions import make_transaction_hook
 
 STATIC_DIR = PROJECT_ROOT / "crm" / "web" / "static"
 
@@ -43,10 +44,13 @@ STATIC_DIR = PROJECT_ROOT / "crm" / "web" / "static"
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
+    # SQLite runs in-process: its session lookups and commits cost less than a hop to a worker thread and back.
+    in_process_db = engine.dialect.name == "sqlite"
     db_config = SQLAlchemySyncConfig(
-        engine_instance=engine,
-        session_config=SyncSessionConfig(expire_on_commit=False),
-        before_send_handler="autocommit_include_redirects",
+        engine_instance=engine, session_config=SyncSessionConfig(expire_on_commit=False)
+    )
+    db_config.before_send_handler = make_transaction_hook(
+        db_config.session_scope_key, in_thread=not in_process_db
     )
 
     def session_for_scope(scope: Any) -> Session:
@@ -117,9 +121,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             flash.FlashMiddleware(
                 AuthMiddleware(
                     app.asgi_handler,
-                    authenticate=make_authenticator(
-                        session_for_scope, in_thread=engine.dialect.name != "sqlite"
-                    ),
+                    authenticate=make_authenticator(session_for_scope, in_thread=not in_process_db),
                     default_language=settings.default_language,
                     default_time_zone=settings.time_zone,
                 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -22,19 +22,24 @@ from crm.web.auth import cookie_value
 SESSION_COOKIE = "crm_session"
 logger = logging.getLogger("crm")
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+# Guards are coroutines although they never wait: Litestar runs a plain function guard in a worker thread.
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
-def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if connection.scope.get("user") is None:
+def _signed_in(connection: ASGIConnection[Any, Any, Any, Any]) -> User:
+    user: User | None = connection.scope.get("user")
+    if user is None:
         raise NotAuthorizedException()
+    return user
+
+
+async def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    _signed_in(connection)
 
 
 def requires_role(*roles: Role) -> Guard:
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-        requires_login(connection, handler)
-        user: User = connection.scope["user"]
-        if not user.has_role(*roles):
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if not _signed_in(connection).has_role(*roles):
             raise PermissionDeniedException()
 
     return guard

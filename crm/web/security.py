@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -16,28 +15,47 @@ DOCS_CSP = (
 )
 
 
+def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+
+
+COMMON_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+HSTS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, https: bool = False) -> None:
         self.app = app
         self.https = https
+        # Encoded once: every response carries them, and no handler sets any of them itself.
+        self.headers = {
+            (is_docs, secure): _encoded(
+                {
+                    "Content-Security-Policy": DOCS_CSP if is_docs else CSP,
+                    **COMMON_HEADERS,
+                    **(HSTS if secure else {}),
+                }
+            )
+            for is_docs in (False, True)
+            for secure in (False, True)
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_docs = scope["path"].startswith("/schema")
-        secure = self.https or scope.get("scheme") == "https"
+        extra = self.headers[
+            scope["path"].startswith("/schema"), self.https or scope.get("scheme") == "https"
+        ]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                headers["Content-Security-Policy"] = DOCS_CSP if is_docs else CSP
-                headers["X-Frame-Options"] = "DENY"
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "same-origin"
-                headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                if secure:
-                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+                message["headers"] = [*message.get("headers", ()), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
