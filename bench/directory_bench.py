@@ -30,12 +30,12 @@ from typing import Any
 
 import benchlib
 from sqlalchemy import Engine, event, func, select
-from sqlalchemy.orm import selectinload
 from wordlists import AUDIENCE_WEIGHTS, CAPITAL_WEIGHTS, ORIGINS, RESIDENCES, SECTOR_WEIGHTS
 
 from crm.accounts import service as accounts
 from crm.accounts.models import User
 from crm.db.engine import make_engine, make_sessionmaker
+from crm.organisations import service
 from crm.organisations.models import Organisation
 from crm.organisations.profile import query_terms
 from crm.organisations.service import SORTS, DirectoryFilters, directory_query
@@ -104,7 +104,8 @@ class SqlLog:
 def statement_kind(statement: str) -> str:
     """count: the directory's COUNT(*); page: the page of organisations; other: auth, vocabularies, sectors."""
     head = statement.lstrip()[:200].lower()
-    if head.startswith("select count(*)"):
+    # The capped count: SELECT count(*) ..., SELECT (SELECT count(*) ...), or SELECT CASE WHEN (probe) ...
+    if head.startswith(("select count(*)", "select (select count(*)", "select case when")):
         return "count"
     if head.startswith("select organisations.") and " limit " in statement.lower():
         return "page"
@@ -336,7 +337,7 @@ def report(role: str, samples: list[Sample]) -> dict[str, float]:
         f"{role}: median {median:.1f} ms (target ≤ {TARGET_MEDIAN_MS}), p95 {p95:.1f} ms "
         f"(target ≤ {TARGET_P95_MS}): {verdict} the target"
     )
-    slowest = sorted(samples, key=lambda s: s.ms, reverse=True)[:5]
+    slowest = sorted(samples, key=lambda s: s.ms, reverse=True)[: int(__import__("os").environ.get("SLOWEST", "5"))]
     print("slowest requests:")
     for sample in slowest:
         print(
@@ -378,21 +379,14 @@ def breakdown(engine: Engine, client: Any, user_id: int, role: str) -> None:
         assert user is not None
         for label, values, page in BREAKDOWN:
             filters = DirectoryFilters(**values)
-            query = directory_query(session, user, filters)
-            count_stmt = select(func.count()).select_from(query.order_by(None).subquery())
-            page_stmt = (
-                query.order_by(*SORTS[filters.sort])
-                .offset((page - 1) * PER_PAGE)
-                .limit(PER_PAGE)
-                .options(selectinload(Organisation.sector_rows))
-            )
 
-            def run_page(stmt: Any = page_stmt) -> None:
-                session.scalars(stmt).all()
+            def run_page(filters: DirectoryFilters = filters, page: int = page) -> None:
+                service.directory_page(session, user, filters, page, PER_PAGE)
                 session.expunge_all()
 
-            count_ms = timed(lambda stmt=count_stmt: session.scalar(stmt))
-            page_ms = timed(run_page)
+            count_ms = timed(lambda filters=filters: service.count_directory(session, user, filters))
+            # directory_page counts too (to keep the page in range): its own rows and sectors are the rest.
+            page_ms = timed(run_page) - count_ms
             params: list[tuple[str, str]] = [("page", str(page))] if page > 1 else []
             for key, value in values.items():
                 if isinstance(value, tuple):
