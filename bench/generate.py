@@ -5,7 +5,7 @@ Usage: python bench/generate.py --database-url URL [--organisations 100000] [--c
 The database is migrated first (crm.db.migrate.upgrade) and given the reference vocabularies
 (crm.seeding.load_reference); it must hold no organisation yet. Rows go in with SQLAlchemy Core
 `connection.execute(insert(table), batch_of_dicts)` inside one transaction, so the ORM audit log is not
-written for them. The derived columns (search_text, completeness) are computed with the same functions as
+written for them. The derived columns (search_text, completeness, serves_vulnerable) are computed with the same functions as
 crm.organisations.service.refresh_derived. Two users are created, both with the password in benchlib:
 a liaison officer (sees everything) and the representative of one organisation that did not consent.
 """
@@ -165,6 +165,9 @@ def slug(name: str, number: int) -> str:
 class Generator:
     def __init__(self, seed: int, organisations: int, contacts: int) -> None:
         self.rng = random.Random(seed)
+        self.vulnerable = {
+            a["code"] for a in seeding.read_seed("reference/audiences.json") if a.get("vulnerable")
+        }
         self.organisations = organisations
         self.contacts = contacts
         self.residence_codes = list(RESIDENCES)
@@ -269,6 +272,7 @@ class Generator:
             sectors=sectors, capital_kinds=capitals, audiences=audiences, initiatives=[True] * initiatives
         )
         row["completeness"] = completeness(values).score
+        row["serves_vulnerable"] = any(code in self.vulnerable for code in audiences)
         row["_sectors"] = sectors
         row["_capitals"] = capitals
         row["_audiences"] = audiences

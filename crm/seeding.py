@@ -97,6 +97,10 @@ def _load_organisation(session: Session, entry: dict[str, Any]) -> int:
         organisations.add_activity(
             session, organisation, None, ActivityIn.model_validate({**item, "occurred_on": item["date"]})
         )
-    organisations.refresh_derived(organisation, len(entry.get("initiatives", [])))
+    organisations.refresh_derived(
+        organisation,
+        len(entry.get("initiatives", [])),
+        organisations.vocabularies(session).vulnerable_audiences,
+    )
     session.flush()
     return organisation.id

@@ -1,6 +1,9 @@
 """Duplicate detection for organisations: name normalisation and a fast per-country fuzzy index."""
 
+from __future__ import annotations
+
 import re
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -16,7 +19,7 @@ DEFAULT_THRESHOLD = 90.0
 ACRONYM_THRESHOLD = 75.0
 ACRONYM_BONUS = 5.0
 
-_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
+_WORD = re.compile(r"[a-z0-9]+")
 
 # Words that appear in most names and so say nothing about which organisation is meant.
 _GENERIC_WORDS = frozenset(
@@ -58,9 +61,29 @@ _GENERIC_WORDS = frozenset(
 )
 
 
+class _AsciiTable(dict[int, str]):
+    """str.translate table giving each character's anyascii transliteration, looked up once per character.
+
+    anyascii transliterates character by character, so translating through this table gives the same text
+    without its Python loop over every character of every name.
+    """
+
+    def __missing__(self, codepoint: int) -> str:
+        ascii_text = anyascii(chr(codepoint))
+        # A file of every Unicode character must not grow the table without bound.
+        if len(self) < _ASCII_TABLE_LIMIT:
+            self[codepoint] = ascii_text
+        return ascii_text
+
+
+_ASCII_TABLE_LIMIT = 10_000
+_ASCII = _AsciiTable()
+
+
 def normalise_name(name: str) -> str:
     """Reduce an organisation name to lowercase ASCII words without punctuation or generic words."""
-    words = _NOT_ALPHANUMERIC.sub(" ", anyascii(name).lower()).split()
+    ascii_name = name if name.isascii() else name.translate(_ASCII)
+    words = _WORD.findall(ascii_name.lower())
     meaningful = [word for word in words if word not in _GENERIC_WORDS]
     # A name made only of generic words ("The Association") is still better compared than dropped.
     return " ".join(meaningful or words)
@@ -94,29 +117,38 @@ class DuplicateMatch:
     reasons: tuple[str, ...]
 
 
+# An indexed candidate: id, name, acronym, residence country.
+_Entry = tuple[int | str, str, str | None, str | None]
+
+
 @dataclass
 class _Block:
-    """The candidates of one residence country; only these are ever compared with each other."""
+    """The candidates of one residence country; only these are ever compared with each other.
 
-    candidates: list[Candidate] = field(default_factory=list)
+    Kept lean because an import indexes every row: candidates as plain tuples (which the garbage collector
+    stops tracking, unlike objects it must walk on every full collection) and positions as arrays of ints.
+    """
+
+    candidates: list[_Entry] = field(default_factory=list)
     sorted_names: list[str] = field(default_factory=list)
-    by_name: dict[str, list[int]] = field(default_factory=dict)
-    by_acronym: dict[str, list[int]] = field(default_factory=dict)
-    by_word: dict[str, list[int]] = field(default_factory=dict)
+    by_acronym: dict[str, array[int]] = field(default_factory=dict)
+    # For each word: the positions of the candidates whose name has it, and their word-sorted names.
+    by_word: dict[str, array[int]] = field(default_factory=dict)
+    names_by_word: dict[str, list[str]] = field(default_factory=dict)
 
 
 RARE_WORDS = 2
 
 
-def _sharing_a_rare_word(block: _Block, query: str) -> set[int]:
-    """Candidates that share one of the query's rarest words. Names 90 % alike share whole words, so
-    comparing only these finds the same pairs as comparing the whole country, at a fraction of the cost
-    (a 100,000-row import compared every row with every earlier row of its country)."""
-    words = sorted(set(query.split()), key=lambda word: len(block.by_word.get(word, ())))
-    positions: set[int] = set()
-    for word in words[:RARE_WORDS]:
-        positions.update(block.by_word.get(word, ()))
-    return positions
+def _rarest_words(block: _Block, query: str) -> list[str]:
+    """The query's rarest words. Names 90 % alike share whole words, so comparing only the candidates that
+    share one of these finds the same pairs as comparing the whole country, at a fraction of the cost (a
+    100,000-row import compared every row with every earlier row of its country).
+
+    A word no candidate has counts as the rarest of all: it takes a place and contributes nobody. Among
+    equally rare words the earlier one in the name is taken."""
+    words = sorted(dict.fromkeys(query.split()), key=lambda word: len(block.by_word.get(word, ())))
+    return words[:RARE_WORDS]
 
 
 class DuplicateIndex:
@@ -137,42 +169,75 @@ class DuplicateIndex:
 
     def add(self, candidate: Candidate) -> None:
         """Index another candidate, e.g. a row just imported, so later rows are checked against it."""
-        block = self._blocks.setdefault(self._country_key(candidate.residence_country), _Block())
-        position = len(block.candidates)
-        name = normalise_name(candidate.name)
-        block.candidates.append(candidate)
-        block.sorted_names.append(_sort_words(name))
-        block.by_name.setdefault(name, []).append(position)
-        for word in set(name.split()):
-            block.by_word.setdefault(word, []).append(position)
-        if acronym := _acronym_key(candidate.acronym):
-            block.by_acronym.setdefault(acronym, []).append(position)
+        self._add(candidate, normalise_name(candidate.name))
 
     def find(self, name: str, acronym: str | None, residence_country: str | None) -> list[DuplicateMatch]:
         """Return the candidates in the same country that look like `name`, best match first."""
+        return self._find(normalise_name(name), acronym, residence_country)
+
+    def find_then_add(self, candidate: Candidate) -> list[DuplicateMatch]:
+        """Return the matches of a new candidate among those indexed so far, then index it too.
+
+        The same as find() then add(), with the name normalised once (an import does this for every row).
+        """
+        name = normalise_name(candidate.name)
+        matches = self._find(name, candidate.acronym, candidate.residence_country)
+        self._add(candidate, name)
+        return matches
+
+    def _add(self, candidate: Candidate, name: str) -> None:
+        block = self._blocks.setdefault(self._country_key(candidate.residence_country), _Block())
+        position = len(block.candidates)
+        block.candidates.append(
+            (candidate.id, candidate.name, candidate.acronym, candidate.residence_country)
+        )
+        sorted_name = _sort_words(name)
+        block.sorted_names.append(sorted_name)
+        for word in set(name.split()):
+            _append(block.by_word, word, position)
+            block.names_by_word.setdefault(word, []).append(sorted_name)
+        if acronym := _acronym_key(candidate.acronym):
+            _append(block.by_acronym, acronym, position)
+
+    def _find(self, query: str, acronym: str | None, residence_country: str | None) -> list[DuplicateMatch]:
         block = self._blocks.get(self._country_key(residence_country))
-        if block is None:
-            return []
-        query = normalise_name(name)
-        if not query:
+        if block is None or not query:
             return []
         acronym_key = _acronym_key(acronym)
         same_acronym = set(block.by_acronym.get(acronym_key, ())) if acronym_key else set()
 
-        # position -> (name similarity, whether the normalised names are identical)
-        similarities: dict[int, tuple[float, bool]] = {
-            position: (100.0, True) for position in block.by_name.get(query, ())
-        }
         # fuzz.ratio on word-sorted names is fuzz.token_sort_ratio without re-sorting every existing name
         # on every query, which makes a 100,000-organisation country about six times faster to search.
         sorted_query = _sort_words(query)
-        choices = {position: block.sorted_names[position] for position in _sharing_a_rare_word(block, query)}
-        for _, score, position in process.extract(
-            sorted_query, choices, scorer=fuzz.ratio, score_cutoff=self.threshold, limit=None
-        ):
-            similarities.setdefault(position, (score, False))
+        # Each word's names are scored where they lie, without gathering them first; a candidate sharing
+        # both words is found twice with the same score. A candidate with the same normalised name has all
+        # the query's words, so it is found here too, with 100.
+        similar: dict[int, float] = {}
+        for word in _rarest_words(block, query):
+            positions = block.by_word.get(word)
+            if positions is None:
+                continue
+            for _, score, index in process.extract(
+                sorted_query,
+                block.names_by_word[word],
+                scorer=fuzz.ratio,
+                score_cutoff=min(self.threshold, 100.0),
+                limit=None,
+            ):
+                similar[positions[index]] = score
+        # position -> (name similarity, whether the normalised names are identical): the same names first,
+        # then equal scores rank the earliest indexed candidate first.
+        found = sorted(similar)
+        similarities: dict[int, tuple[float, bool]] = {
+            position: (100.0, True)
+            for position in found
+            if similar[position] == 100.0 and normalise_name(block.candidates[position][1]) == query
+        }
+        for position in found:
+            if similar[position] >= self.threshold:
+                similarities.setdefault(position, (similar[position], False))
         acronym_cutoff = min(ACRONYM_THRESHOLD, self.threshold)
-        for position in same_acronym - similarities.keys():
+        for position in sorted(same_acronym - similarities.keys()):
             score = fuzz.ratio(sorted_query, block.sorted_names[position])
             if score >= acronym_cutoff:
                 similarities[position] = (score, False)
@@ -184,6 +249,13 @@ class DuplicateIndex:
             if position in same_acronym:
                 reasons.append(SAME_ACRONYM)
                 score = min(100.0, score + ACRONYM_BONUS)
-            matches.append(DuplicateMatch(block.candidates[position], score, tuple(reasons)))
+            matches.append(DuplicateMatch(Candidate(*block.candidates[position]), score, tuple(reasons)))
         matches.sort(key=lambda match: -match.score)
         return matches
+
+
+def _append(positions_by_key: dict[str, array[int]], key: str, position: int) -> None:
+    positions = positions_by_key.get(key)
+    if positions is None:
+        positions_by_key[key] = positions = array("i")
+    positions.append(position)

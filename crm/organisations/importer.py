@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from sqlalchemy import String, func, insert, select
+from sqlalchemy import Connection, Dialect, String, func, insert, select
 from sqlalchemy.orm import Session
 
 from crm.db.audit import record_event
@@ -47,8 +48,12 @@ _LINKS = (
 _SIMILAR_NAME = re.compile(
     re.escape(dedupe.SIMILAR_NAME).replace(re.escape("{percent}"), r"(?P<percent>\d+)")
 )
+# What json.dumps(values, sort_keys=True, default=str) uses, made once rather than for every row.
+_KEY_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
 _DETAIL_LIMIT = _TABLE.c.provenance_detail.type.length
 _ENTITY_ID_LIMIT = 60
+# How many distinct values of a column keep their database form while a batch is written to SQLite.
+_REMEMBERED_VALUES = 1024
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,12 @@ def import_organisations(
     report.warnings = _header_warnings(header)
     columns = {field_name: title for title, field_name in header.mapped.items()}
     writer = _BatchWriter(
-        session, report, _existing_organisations(session), _existing_import_keys(session), source or filename
+        session,
+        report,
+        _existing_organisations(session),
+        _existing_import_keys(session),
+        source or filename,
+        frozenset(service.vocabularies(session).vulnerable_audiences),
     )
     # Rows are written a batch at a time as they are read, so only one batch of rows is ever held; the
     # savepoint undoes them if, at the end, the import turns out refused, a dry run, or the file damaged.
@@ -189,7 +199,7 @@ def import_key(values: dict[str, Any]) -> str:
         for name, value in values.items()
         if value is not None and value != [] and value is not False
     }
-    return hashlib.sha256(json.dumps(filled, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(_KEY_ENCODER.encode(filled).encode()).hexdigest()
 
 
 def _close(rows: Iterator[importing.ParsedRow]) -> None:
@@ -261,16 +271,32 @@ class _BatchWriter:
         existing: Iterator[dedupe.Candidate],
         seen_keys: set[str],
         detail: str,
+        vulnerable_audiences: frozenset[str],
     ) -> None:
         self.session = session
         self.report = report
         self.index = dedupe.DuplicateIndex(existing)
         # Keys of earlier imports and of the rows of this file written so far.
         self.seen_keys = seen_keys
-        self.detail = detail[:_DETAIL_LIMIT]
-        self.started_at = utcnow()
-        # (parsed values, organisation row) of the accepted rows not yet written.
-        self.pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        self.vulnerable_audiences = vulnerable_audiences
+        started_at = utcnow()
+        self.same_for_every_row: dict[str, Any] = {
+            "skills_offered": (),
+            "contribution_to": None,
+            "contribution_modes": (),
+            "provenance": Provenance.PARTNER_IMPORT.value,
+            "provenance_detail": detail[:_DETAIL_LIMIT],
+            "merged_into_id": None,
+            "version": 1,
+            "created_at": started_at,
+            "updated_at": started_at,
+        }
+        self.sqlite_insert: _SqliteInsert | None = None
+        # (organisation row, its codes for each of _LINKS) of the accepted rows not yet written: plain values
+        # and tuples, not the parsed values' dicts and lists. Rows waiting for their batch outlive enough
+        # collections to reach the garbage collector's oldest generation, and each batch of many containers
+        # brought on another full collection of the whole process.
+        self.pending: list[tuple[dict[str, Any], tuple[tuple[str, ...], ...]]] = []
 
     def add(self, row: importing.ParsedRow) -> None:
         key = import_key(row.values)
@@ -279,28 +305,30 @@ class _BatchWriter:
             return
         self.seen_keys.add(key)
         self._check_duplicates(row.row, row.values)
-        self.pending.append((row.values, self._organisation_row(row.values, key)))
+        codes = tuple(tuple(row.values.get(field_name) or ()) for field_name, _, _ in _LINKS)
+        self.pending.append((self._organisation_row(row.values, key), codes))
         if len(self.pending) >= BATCH_SIZE:
             self.flush()
 
     def flush(self) -> None:
         if not self.pending:
             return
-        ids = self._insert([organisation for _, organisation in self.pending])
-        for field_name, table, column in _LINKS:
+        ids = self._insert([organisation for organisation, _ in self.pending])
+        for link, (_, table, column) in enumerate(_LINKS):
             links = [
-                {"organisation_id": ids[organisation["import_key"]], column: code}
-                for values, organisation in self.pending
-                for code in values.get(field_name) or ()
+                (ids[organisation["import_key"]], code)
+                for organisation, codes in self.pending
+                for code in codes[link]
             ]
             if links:
-                self.session.execute(insert(table), links)
+                self._insert_links(table, column, links)
         self.report.created += len(self.pending)
         self.pending = []
 
     def _insert(self, organisations: list[dict[str, Any]]) -> dict[str, int]:
         """Insert the rows and return their ids by import key, by the engine's fastest route."""
-        if self.session.get_bind().dialect.name == "postgresql":
+        connection = self.session.connection()
+        if connection.dialect.name == "postgresql":
             # psycopg parses a long multi-row INSERT .. RETURNING anew on every call; taking the ids from the
             # sequence first lets a pipelined executemany do the insert.
             sequence = func.pg_get_serial_sequence(_TABLE.name, _TABLE.c.id.name)
@@ -311,16 +339,26 @@ class _BatchWriter:
                 row["id"] = id_
             self.session.execute(insert(_TABLE), organisations)
             return {row["import_key"]: row["id"] for row in organisations}
-        inserted = self.session.execute(
-            insert(_TABLE).returning(_TABLE.c.import_key, _TABLE.c.id), organisations
-        )
-        return {key: id_ for key, id_ in inserted}
+        if self.sqlite_insert is None:
+            # Every row has the same columns: _organisation_row builds them all.
+            self.sqlite_insert = _SqliteInsert(connection.dialect, tuple(organisations[0]))
+        return self.sqlite_insert.execute(connection, organisations)
+
+    def _insert_links(self, table: Any, column: str, links: list[tuple[int, str]]) -> None:
+        connection = self.session.connection()
+        if connection.dialect.name == "sqlite":
+            # The driver's executemany on plain tuples, without SQLAlchemy handling each row.
+            quote = connection.dialect.identifier_preparer.quote
+            statement = f"INSERT INTO {quote(table.name)} (organisation_id, {quote(column)}) VALUES (?, ?)"
+            connection.exec_driver_sql(statement, links)
+        else:
+            rows = [{"organisation_id": id_, column: code} for id_, code in links]
+            self.session.execute(insert(table), rows)
 
     def _check_duplicates(self, number: int, values: dict[str, Any]) -> None:
         name, acronym, country = values["name"], values.get("acronym"), values["residence_country"]
-        matches = self.index.find(name, acronym, country)
         # Rows of this file are indexed under their row number (a str), existing organisations by id (an int).
-        self.index.add(dedupe.Candidate(str(number), name, acronym, country))
+        matches = self.index.find_then_add(dedupe.Candidate(str(number), name, acronym, country))
         if not matches:
             return
         self.report.possible_duplicates += 1
@@ -342,20 +380,11 @@ class _BatchWriter:
 
     def _organisation_row(self, values: dict[str, Any], key: str) -> dict[str, Any]:
         row: dict[str, Any] = {name: values.get(name) for name in _COPIED_FIELDS}
-        row.update(
-            languages=values.get("languages") or [],
-            consent_to_share=bool(values.get("consent_to_share")),
-            skills_offered=[],
-            contribution_to=None,
-            contribution_modes=[],
-            provenance=Provenance.PARTNER_IMPORT.value,
-            provenance_detail=self.detail,
-            import_key=key,
-            merged_into_id=None,
-            version=1,
-            created_at=self.started_at,
-            updated_at=self.started_at,
-        )
+        row.update(self.same_for_every_row)
+        # Tuples are written to the JSON columns as lists are.
+        row["languages"] = tuple(values.get("languages") or ())
+        row["consent_to_share"] = bool(values.get("consent_to_share"))
+        row["import_key"] = key
         # The same derived values service.refresh_derived stores for an organisation without initiatives.
         profile = {column: row[column] for column in service.PROFILE_COLUMNS}
         profile.update(
@@ -368,4 +397,58 @@ class _BatchWriter:
             row["name"], row["acronym"], row["residence_city"], row["description"]
         )
         row["completeness"] = completeness(profile).score
+        row["serves_vulnerable"] = not self.vulnerable_audiences.isdisjoint(profile["audiences"])
         return row
+
+
+class _SqliteInsert:
+    """Multi-row INSERT .. RETURNING of organisations, given to SQLite's driver directly.
+
+    SQLAlchemy's own route (insertmanyvalues) converts every value of every row through its column type and
+    builds the parameters row by row. Here the values repeated across rows (timestamps, provenance, the
+    JSON lists) are converted once, each row's values are taken in one call, and every full statement has
+    the same text, so the driver reuses its compiled form. The conversions are still the column types' own.
+    """
+
+    def __init__(self, dialect: Dialect, columns: tuple[str, ...]) -> None:
+        quote = dialect.identifier_preparer.quote
+        self.values_of = operator.itemgetter(*columns)
+        self.converters = [
+            (position, _remembering(processor))
+            for position, name in enumerate(columns)
+            if (processor := _TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        ]
+        self.rows_per_statement = max(1, dialect.insertmanyvalues_max_parameters // len(columns))
+        self.head = f"INSERT INTO {quote(_TABLE.name)} ({', '.join(quote(name) for name in columns)}) VALUES "
+        self.row_placeholders = f"({', '.join('?' * len(columns))})"
+        self.tail = f" RETURNING {quote(_TABLE.c.import_key.name)}, {quote(_TABLE.c.id.name)}"
+
+    def execute(self, connection: Connection, organisations: list[dict[str, Any]]) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        for start in range(0, len(organisations), self.rows_per_statement):
+            rows = organisations[start : start + self.rows_per_statement]
+            parameters: list[Any] = []
+            for organisation in rows:
+                values = list(self.values_of(organisation))
+                for position, convert in self.converters:
+                    values[position] = convert(values[position])
+                parameters.extend(values)
+            statement = self.head + ", ".join([self.row_placeholders] * len(rows)) + self.tail
+            ids.update(connection.exec_driver_sql(statement, tuple(parameters)).all())
+        return ids
+
+
+def _remembering(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`processor` answering the values it has already converted from memory (up to a limit)."""
+    converted: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        try:
+            return converted[value]
+        except KeyError:
+            result = processor(value)
+            if len(converted) < _REMEMBERED_VALUES:
+                converted[value] = result
+            return result
+
+    return convert

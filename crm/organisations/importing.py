@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from pathlib import PurePath
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
@@ -124,6 +124,8 @@ _PHONE_MIN_DIGITS = 6
 _FIRST_YEAR = 1800
 # Counts go into PostgreSQL integer columns.
 _COUNT_LIMIT = 2_147_483_647
+# How many distinct cells of a column keep their parsed value (see _remembered).
+_REMEMBERED_CELLS = 1024
 # Long cell contents would swamp an error message; the user only needs enough to find the cell.
 _QUOTED_VALUE_LIMIT = 60
 
@@ -138,6 +140,8 @@ _URL_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _HOSTNAME = re.compile(r"(?:[\w-]+\.)+[\w-]{2,}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 _QUOTED_SECTIONS = re.compile(r'"[^"]*"')
+# Unicode whitespace, the characters str.isspace() accepts.
+_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -249,7 +253,7 @@ def read_rows(
     return report, _parse_rows(records, columns, _parsers(vocabulary))
 
 
-def _csv_records(fileobj: BinaryIO) -> Generator[Sequence[object], None, None]:
+def _csv_records(fileobj: BinaryIO) -> Generator[list[str], None, None]:
     text = io.TextIOWrapper(fileobj, encoding="utf-8-sig", newline="")
     row = 0
     try:
@@ -260,7 +264,7 @@ def _csv_records(fileobj: BinaryIO) -> Generator[Sequence[object], None, None]:
         delimiter = ";" if unquoted.count(";") > unquoted.count(",") else ","
         for cells in csv.reader(itertools.chain([first_line], text), delimiter=delimiter):
             row += 1
-            yield cells
+            yield list(map(str.strip, cells))
     except UnicodeDecodeError as error:
         raise ImportFileError(NOT_UTF8) from error
     except csv.Error as error:
@@ -270,7 +274,7 @@ def _csv_records(fileobj: BinaryIO) -> Generator[Sequence[object], None, None]:
         text.detach()
 
 
-def _xlsx_records(fileobj: BinaryIO) -> Generator[Sequence[object], None, None]:
+def _xlsx_records(fileobj: BinaryIO) -> Generator[list[str], None, None]:
     # openpyxl reports damaged or foreign files with many exception types, hence the broad excepts.
     try:
         workbook = openpyxl.load_workbook(fileobj, read_only=True, data_only=True)
@@ -281,14 +285,15 @@ def _xlsx_records(fileobj: BinaryIO) -> Generator[Sequence[object], None, None]:
             sheet = workbook.worksheets[0]
             # Some tools record a wrong sheet size, which would make openpyxl silently stop reading early.
             sheet.reset_dimensions()
-            yield from sheet.iter_rows(values_only=True)
+            for cells in sheet.iter_rows(values_only=True):
+                yield [_cell_text(cell) for cell in cells]
     except Exception as error:
         raise ImportFileError(UNREADABLE_XLSX) from error
     finally:
         workbook.close()
 
 
-def _map_header(header: Sequence[object]) -> tuple[HeaderReport, list[tuple[int, str]]]:
+def _map_header(header: Sequence[str]) -> tuple[HeaderReport, list[tuple[int, str]]]:
     fields_by_key = {
         match_key(name): field_name
         for field_name, headers in FIELD_HEADERS.items()
@@ -298,8 +303,7 @@ def _map_header(header: Sequence[object]) -> tuple[HeaderReport, list[tuple[int,
     columns: list[tuple[int, str]] = []
     unknown: list[str] = []
     duplicates: list[str] = []
-    for index, cell in enumerate(header):
-        title = _cell_text(cell)
+    for index, title in enumerate(header):
         if not title:
             continue
         field_name = fields_by_key.get(match_key(title))
@@ -342,26 +346,34 @@ _EMPTY_VALUES: Mapping[str, Any] = {
 
 
 def _parse_rows(
-    records: Generator[Sequence[object], None, None],
+    records: Generator[list[str], None, None],
     columns: list[tuple[int, str]],
     parsers: Mapping[str, Callable[[str], Any]],
 ) -> Iterator[ParsedRow]:
+    # Everything about a column that does not depend on the row, looked up once rather than on every row.
+    fields = [
+        (index, name, parsers[name], name in REQUIRED_FIELDS, _EMPTY_VALUES.get(name))
+        for index, name in columns
+    ]
+    width = max(index for index, _ in columns) + 1
     try:
         for number, cells in enumerate(records, start=2):
-            if not any(_cell_text(cell) for cell in cells):
+            if not any(cells):
                 continue
+            if len(cells) < width:
+                cells.extend([""] * (width - len(cells)))
             values: dict[str, Any] = {}
             errors: list[RowError] = []
-            for index, field_name in columns:
-                text = _cell_text(cells[index]) if index < len(cells) else ""
+            for index, field_name, parse, required, empty in fields:
+                text = cells[index]
                 if not text:
-                    if field_name in REQUIRED_FIELDS:
+                    if required:
                         errors.append(_row_error(number, field_name, (REQUIRED, {})))
                     else:
-                        values[field_name] = _EMPTY_VALUES.get(field_name)
+                        values[field_name] = empty
                     continue
                 try:
-                    values[field_name] = parsers[field_name](text)
+                    values[field_name] = parse(text)
                 except _Invalid as invalid:
                     errors.extend(_row_error(number, field_name, problem) for problem in invalid.problems)
             yield ParsedRow(number, values, errors)
@@ -375,29 +387,41 @@ def _parsers(vocabulary: Vocabulary) -> dict[str, Callable[[str], Any]]:
     return {
         "name": partial(_line, limit=_TEXT_LIMITS["name"]),
         "acronym": partial(_line, limit=_TEXT_LIMITS["acronym"]),
-        "residence_country": _country,
-        "residence_city": partial(_line, limit=_TEXT_LIMITS["residence_city"]),
-        "origin_country": _country,
-        "founded_year": partial(_year, last=this_year),
-        "legal_status": _legal_status,
+        "residence_country": _remembered(_country),
+        "residence_city": _remembered(partial(_line, limit=_TEXT_LIMITS["residence_city"])),
+        "origin_country": _remembered(_country),
+        "founded_year": _remembered(partial(_year, last=this_year)),
+        "legal_status": _remembered(_legal_status),
         "website": _website,
         "email": _email,
         "phone": _phone,
-        "sectors": partial(_choices, lookup=_vocabulary_lookup(vocabulary.sectors), unknown=UNKNOWN_SECTOR),
-        "capital_kinds": partial(
-            _choices, lookup=_vocabulary_lookup(vocabulary.capital_kinds), unknown=UNKNOWN_CAPITAL_KIND
-        ),
-        "audiences": partial(
-            _choices, lookup=_vocabulary_lookup(vocabulary.audiences), unknown=UNKNOWN_AUDIENCE
-        ),
-        "languages": partial(_choices, lookup=_language_lookup(), unknown=UNKNOWN_LANGUAGE),
+        "sectors": _choices_parser(_vocabulary_lookup(vocabulary.sectors), UNKNOWN_SECTOR),
+        "capital_kinds": _choices_parser(_vocabulary_lookup(vocabulary.capital_kinds), UNKNOWN_CAPITAL_KIND),
+        "audiences": _choices_parser(_vocabulary_lookup(vocabulary.audiences), UNKNOWN_AUDIENCE),
+        "languages": _choices_parser(_language_lookup(), UNKNOWN_LANGUAGE),
         "members_count": _count,
         "volunteers_count": _count,
         "staff_count": _count,
         "budget_band": _budget_band,
         "description": _paragraphs,
-        "consent_to_share": _yes_or_no,
+        "consent_to_share": _remembered(_yes_or_no),
     }
+
+
+def _remembered(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`parse` answering the most recent distinct cells from memory (a rejected cell is parsed again).
+
+    A file repeats the same countries, cities, statuses and vocabulary values on thousands of rows, and
+    folding each cell's text to look it up was a large part of reading the file.
+    """
+    return lru_cache(maxsize=_REMEMBERED_CELLS)(parse)
+
+
+def _choices_parser(lookup: Mapping[str, str], unknown: str) -> Callable[[str], list[str]]:
+    """Parser of a multi-valued cell, remembered like the single values (see _remembered)."""
+    remembered = _remembered(partial(_choices, lookup=lookup, unknown=unknown))
+    # A copy for each row, so that no two rows share one list.
+    return lambda text: list(remembered(text))
 
 
 def _line(text: str, limit: int) -> str:
@@ -478,7 +502,7 @@ def _website(text: str) -> str:
         and parts.username is None
         and parts.hostname is not None
         and _HOSTNAME.fullmatch(parts.hostname) is not None
-        and not any(character.isspace() for character in url)
+        and _WHITESPACE.search(url) is None
     )
     if not valid:
         raise _Invalid(_problem(INVALID_WEBSITE, value=text))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.db.base import Audited, Base, IdMixin, TimestampMixin, VersionedMixin
@@ -198,7 +198,7 @@ class OrganisationAudience(Base):
 
 class Organisation(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):
     __tablename__ = "organisations"
-    __audit_exclude__ = ("created_at", "updated_at", "version", "search_text")
+    __audit_exclude__ = ("created_at", "updated_at", "version", "search_text", "serves_vulnerable")
     __table_args__ = (
         # The directory only ever lists live (unmerged) records: partial indexes keep the planner on them.
         _live_index("ix_organisations_residence", "residence_country", "name"),
@@ -207,6 +207,7 @@ class Organisation(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):
         _live_index("ix_organisations_completeness", "completeness"),
         _live_index("ix_organisations_created_at", "created_at"),
         _live_index("ix_organisations_consent", "consent_to_share", "name"),
+        _live_index("ix_organisations_vulnerable", "serves_vulnerable", "name"),
         Index(
             "ix_organisations_merged_into_id",
             "merged_into_id",
@@ -240,6 +241,10 @@ class Organisation(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):
     provenance_detail: Mapped[str | None] = mapped_column(String(200))
     consent_to_share: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     completeness: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Any of its audiences is flagged vulnerable (derived, like completeness: the directory filters on it).
+    serves_vulnerable: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     # Accent-folded, transliterated name/acronym/city/description: what the full-text indexes read.
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # Import key: a hash of the source row, so re-importing the same file creates nothing new.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -150,6 +150,7 @@ def load_reference(
     audiences: list[dict[str, Any]],
 ) -> None:
     """Insert or update the reference vocabularies (idempotent)."""
+    flags_changed = False
     for model, entries in ((Sector, sectors), (CapitalKind, capital_kinds), (Audience, audiences)):
         for position, entry in enumerate(entries):
             row = session.get(model, entry["code"]) or model(code=entry["code"])
@@ -157,9 +158,13 @@ def load_reference(
             row.label_fr = entry["fr"]
             row.position = position
             if model is Audience:
-                row.vulnerable = bool(entry.get("vulnerable", False))
+                vulnerable = bool(entry.get("vulnerable", False))
+                flags_changed |= row.vulnerable is not None and row.vulnerable != vulnerable
+                row.vulnerable = vulnerable
             session.add(row)
     session.flush()
+    if flags_changed:
+        refresh_serves_vulnerable(session)
 
 
 # Visibility and directory ----------------------------------------------------------------------------
@@ -216,7 +221,7 @@ def _with_any(column: Any, model: Any, codes: Iterable[str], in_list: bool) -> C
 
 @lru_cache(maxsize=512)
 def _directory_select(
-    dialect: str, viewer: str, filters: DirectoryFilters, vulnerable_codes: tuple[str, ...], scan_all: bool
+    dialect: str, viewer: str, filters: DirectoryFilters, scan_all: bool
 ) -> Select[tuple[Organisation]]:
     conditions: list[ColumnElement[bool]] = [_visible(viewer)]
     terms = query_terms(filters.q)
@@ -247,10 +252,7 @@ def _directory_select(
             _with_any(OrganisationAudience.audience_code, OrganisationAudience, filters.audience, in_list)
         )
     if filters.vulnerable:
-        # The few vulnerable codes, not a subquery: inside the correlated EXISTS it ran once per row.
-        conditions.append(
-            _with_any(OrganisationAudience.audience_code, OrganisationAudience, vulnerable_codes, in_list)
-        )
+        conditions.append(Organisation.serves_vulnerable.is_(True))
     if filters.consent:
         conditions.append(Organisation.consent_to_share.is_(True))
     return select(Organisation).where(*conditions)
@@ -264,8 +266,7 @@ def directory_query(
     session: Session, user: User, filters: DirectoryFilters, scan_all: bool = False
 ) -> Select[tuple[Organisation]]:
     """The organisations this user may see that match the filters, with the user's parameters bound."""
-    vulnerable = vocabularies(session).vulnerable_audiences if filters.vulnerable else ()
-    query = _directory_select(_dialect(session), viewer_kind(user), filters, vulnerable, scan_all)
+    query = _directory_select(_dialect(session), viewer_kind(user), filters, scan_all)
     params = viewer_params(user)
     return query.params(params) if params else query
 
@@ -291,11 +292,9 @@ def _capped(query: Select[Any], probe_first: bool = False) -> Any:
 
 
 @lru_cache(maxsize=512)
-def _count_statement(
-    dialect: str, viewer: str, filters: DirectoryFilters, vulnerable_codes: tuple[str, ...]
-) -> Select[tuple[int]]:
+def _count_statement(dialect: str, viewer: str, filters: DirectoryFilters) -> Select[tuple[int]]:
     if filters.active:
-        query = _directory_select(dialect, viewer, filters, vulnerable_codes, True)
+        query = _directory_select(dialect, viewer, filters, True)
         return select(_capped(query.with_only_columns(Organisation.id)))
     # The unfiltered directory, the most visited page. Walk a partial index that holds every live row instead
     # of reading the table row by row (SQLite picks a table scan otherwise): 0.8 ms instead of 3 ms at 100k.
@@ -321,8 +320,7 @@ def _count_statement(
 
 def count_directory(session: Session, user: User, filters: DirectoryFilters) -> int:
     """How many organisations match, counting no further than COUNT_CAP + 1 (one statement)."""
-    vulnerable = vocabularies(session).vulnerable_audiences if filters.vulnerable else ()
-    statement = _count_statement(_dialect(session), viewer_kind(user), filters, vulnerable)
+    statement = _count_statement(_dialect(session), viewer_kind(user), filters)
     return session.scalar(statement, viewer_params(user)) or 0
 
 
@@ -360,14 +358,13 @@ def _page_statement(
     dialect: str,
     viewer: str,
     filters: DirectoryFilters,
-    vulnerable_codes: tuple[str, ...],
     scan_all: bool,
     few_text_matches: bool,
     summary: bool,
 ) -> Select[Any]:
     """A page of organisations in the chosen order, as ORM objects with their sectors or as the summary
     columns; LIMIT and OFFSET are bound parameters."""
-    query = _directory_select(dialect, viewer, filters, vulnerable_codes, scan_all)
+    query = _directory_select(dialect, viewer, filters, scan_all)
     if few_text_matches:
         # PostgreSQL would walk the sort index and test every row against the text query; a few matches
         # are cheaper to collect first through the GIN index.
@@ -393,15 +390,8 @@ def _page(
     page = min(page, last_page)
     dialect = _dialect(session)
     few_text_matches = total <= SMALL_TEXT_RESULT and bool(query_terms(filters.q)) and dialect == "postgresql"
-    vulnerable = vocabularies(session).vulnerable_audiences if filters.vulnerable else ()
     statement = _page_statement(
-        dialect,
-        viewer_kind(user),
-        filters,
-        vulnerable,
-        page * per_page > DEEP_OFFSET,
-        few_text_matches,
-        summary,
+        dialect, viewer_kind(user), filters, page * per_page > DEEP_OFFSET, few_text_matches, summary
     )
     params = {**viewer_params(user), PAGE_LIMIT: per_page, PAGE_OFFSET: (page - 1) * per_page}
     rows = session.execute(statement, params).all() if summary else session.scalars(statement, params).all()
@@ -495,7 +485,9 @@ def _check_codes(session: Session, data: OrganisationIn) -> None:
         raise OrganisationError(errors)
 
 
-def _apply(organisation: Organisation, data: OrganisationIn, initiatives_count: int) -> None:
+def _apply(
+    organisation: Organisation, data: OrganisationIn, initiatives_count: int, vulnerable: Collection[str]
+) -> None:
     values = data.model_dump(exclude={"sectors", "capital_kinds", "audiences", "version"})
     for key, value in values.items():
         setattr(organisation, key, value.value if hasattr(value, "value") else value)
@@ -509,7 +501,7 @@ def _apply(organisation: Organisation, data: OrganisationIn, initiatives_count: 
     ]
     # Touching the row makes every save bump `version`, even one that only changes the linked vocabularies.
     organisation.updated_at = utcnow()
-    refresh_derived(organisation, initiatives_count)
+    refresh_derived(organisation, initiatives_count, vulnerable)
 
 
 PROFILE_COLUMNS = (
@@ -540,18 +532,36 @@ def _profile_values(organisation: Organisation, initiatives: Sequence[object]) -
     return values
 
 
-def refresh_derived(organisation: Organisation, initiatives_count: int) -> None:
-    """Recompute what is stored only to be searched and sorted: search text and completeness score."""
+def refresh_derived(
+    organisation: Organisation, initiatives_count: int, vulnerable_audiences: Collection[str]
+) -> None:
+    """Recompute what is stored only to be searched, filtered and sorted: search text, completeness score and
+    whether any of its audiences is vulnerable."""
     organisation.search_text = search_text(
         organisation.name, organisation.acronym, organisation.residence_city, organisation.description
     )
     organisation.completeness = completeness(_profile_values(organisation, [True] * initiatives_count)).score
+    organisation.serves_vulnerable = any(code in vulnerable_audiences for code in organisation.audiences)
+
+
+def refresh_serves_vulnerable(session: Session) -> None:
+    """Recompute serves_vulnerable for every organisation, after the audiences' vulnerable flags changed."""
+    vulnerable_link = (
+        select(OrganisationAudience.organisation_id)
+        .join(Audience, Audience.code == OrganisationAudience.audience_code)
+        .where(OrganisationAudience.organisation_id == Organisation.id, Audience.vulnerable.is_(True))
+    )
+    session.execute(
+        update(Organisation).values(serves_vulnerable=exists(vulnerable_link)),
+        execution_options={"synchronize_session": False},
+    )
+    session.expire_all()
 
 
 def create_organisation(session: Session, data: OrganisationIn) -> Organisation:
     _check_codes(session, data)
     organisation = Organisation()
-    _apply(organisation, data, initiatives_count=0)
+    _apply(organisation, data, 0, vocabularies(session).vulnerable_audiences)
     session.add(organisation)
     session.flush()
     return organisation
@@ -564,7 +574,7 @@ def update_organisation(
         raise StaleVersion()
     _check_codes(session, data)
     count = session.scalar(select(func.count()).where(Initiative.organisation_id == organisation.id)) or 0
-    _apply(organisation, data, count)
+    _apply(organisation, data, count, vocabularies(session).vulnerable_audiences)
     session.flush()
 
 
@@ -693,7 +703,7 @@ def merge_organisations(session: Session, survivor: Organisation, duplicate: Org
     session.expire(survivor)
     fresh = get_organisation(session, survivor.id, full=True)
     assert fresh is not None
-    refresh_derived(fresh, len(fresh.initiatives))
+    refresh_derived(fresh, len(fresh.initiatives), vocabularies(session).vulnerable_audiences)
     record_event(
         session,
         "merge",

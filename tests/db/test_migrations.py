@@ -124,3 +124,35 @@ def test_each_migration_steps_down_and_up_again(empty_url: str, engine_of: Engin
         migrate.upgrade(empty_url, "+1")
         assert migrate.current(empty_url).split()[0] == expected
     migrate.check(empty_url)
+
+
+def test_serves_vulnerable_is_filled_in_for_existing_organisations(empty_url: str, engine_of: Engine) -> None:
+    """0004 adds a stored column; rows that existed before it get their value from their audiences."""
+    migrate.upgrade(empty_url, "0003")
+    with engine_of.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audiences (code, label_en, label_fr, position, vulnerable) VALUES "
+                "('elderly', 'Elderly', 'Aînés', 0, true), ('youth', 'Youth', 'Jeunes', 1, false)"
+            )
+        )
+        for number, audience in ((1, "elderly"), (2, "youth")):
+            conn.execute(
+                text(
+                    "INSERT INTO organisations (id, name, origin_country, residence_country, languages, "
+                    "skills_offered, contribution_modes, provenance, consent_to_share, completeness, search_text, "
+                    "created_at, updated_at, version) VALUES (:id, :name, 'SN', 'FR', '[]', '[]', '[]', "
+                    "'officer_entry', true, 0, '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"
+                ),
+                {"id": number, "name": f"Organisation {number}"},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO organisation_audiences (organisation_id, audience_code) VALUES (:id, :code)"
+                ),
+                {"id": number, "code": audience},
+            )
+    migrate.upgrade(empty_url)
+    with engine_of.connect() as conn:
+        rows = conn.execute(text("SELECT id, serves_vulnerable FROM organisations ORDER BY id")).all()
+    assert [(row[0], bool(row[1])) for row in rows] == [(1, True), (2, False)]

@@ -46,6 +46,20 @@ def test_non_latin_names_are_transliterated(name: str) -> None:
     assert normalised == normalise_name(name.upper())
 
 
+@pytest.mark.parametrize(
+    ("name", "normalised"),
+    [
+        ("Ἑλληνική Κοινότητα", "helliniki koinotita"),
+        ("Общество русских в Лионе", "obshchestvo russkikh v lione"),
+        ("北京协会", "beijingxiehui"),
+        ("Ærøskøbing Straße Œuvre ½", "aeroskobing strasse oeuvre 1 2"),
+    ],
+)
+def test_each_character_is_transliterated_as_anyascii_does(name: str, normalised: str) -> None:
+    # Twice: the first call learns the characters, the second reads them from what was learnt.
+    assert normalise_name(name) == normalise_name(name) == normalised
+
+
 def test_same_normalised_name_in_the_same_country_scores_100() -> None:
     index = DuplicateIndex([LYON, Candidate(2, "Amicale des Maliens", None, "FR")])
 
@@ -136,6 +150,43 @@ def test_matches_come_best_first() -> None:
 
     assert [match.existing for match in matches] == [exact, close]
     assert matches[0].score > matches[1].score
+
+
+def test_equal_scores_rank_the_earliest_indexed_candidate_first() -> None:
+    later = Candidate(9, "Amicale des Maliens de Pariss", None, "FR")
+    earlier = Candidate(2, "Amicale des Maliens de Pariis", None, "FR")
+    index = DuplicateIndex([earlier, later])
+
+    matches = index.find("Amicale des Maliens de Paris", None, "FR")
+
+    assert [match.existing for match in matches] == [earlier, later]
+    assert matches[0].score == matches[1].score
+
+
+def test_same_name_ranks_before_an_equally_scored_match_with_the_same_acronym() -> None:
+    near = Candidate(1, "Association des Sénégalais de Lyonn", "ASL", "FR")
+    same = Candidate(2, "Sénégalais de Lyon", None, "FR")
+    index = DuplicateIndex([near, same])
+
+    matches = index.find("Association des Sénégalais de Lyon", "ASL", "FR")
+
+    assert [(match.existing, match.score) for match in matches] == [(same, 100.0), (near, 100.0)]
+    assert matches[0].reasons == ("same normalised name",)
+
+
+def test_same_words_in_another_order_are_similar_but_not_the_same_name() -> None:
+    (match,) = DuplicateIndex([LYON]).find("Lyon Sénégalais", None, "FR")
+
+    assert match.score == 100.0
+    assert match.reasons == ("similar name (100%)",)
+
+
+def test_find_then_add_finds_among_earlier_candidates_then_indexes_the_new_one() -> None:
+    index = DuplicateIndex([LYON])
+    copy = Candidate("3", "Sénégalais de Lyon", None, "FR")
+
+    assert [match.existing for match in index.find_then_add(copy)] == [LYON]
+    assert [match.existing for match in index.find("Sénégalais de Lyon", None, "FR")] == [LYON, copy]
 
 
 def test_threshold_can_be_lowered() -> None:

@@ -603,3 +603,57 @@ def test_the_api_says_when_its_total_stopped_at_the_cap(
     body = client.get("/api/v1/organisations", headers={"Authorization": f"Bearer {token}"}).json()
     assert body["total_is_lower_bound"] is True
     assert len(body["items"]) == 4
+
+
+# "Serves vulnerable groups" is stored on the organisation and kept up to date ---------------------------
+
+
+def test_editing_audiences_updates_serves_vulnerable(
+    as_officer: Any, db: Session, make_organisation: Any
+) -> None:
+    organisation = make_organisation("Changing Audiences Club", audiences=["youth"])
+    assert names(as_officer.get("/organisations?vulnerable=1")) == []
+
+    service.update_organisation(
+        db,
+        organisation,
+        OrganisationIn(
+            name="Changing Audiences Club",
+            origin_country="SN",
+            residence_country="FR",
+            consent_to_share=True,
+            audiences=["youth", "elderly"],
+        ),
+        organisation.version,
+    )
+    db.commit()
+    assert names(as_officer.get("/organisations?vulnerable=1")) == ["Changing Audiences Club"]
+
+
+def test_a_reference_update_that_flags_an_audience_reclassifies_organisations(
+    as_officer: Any, db: Session, make_organisation: Any
+) -> None:
+    from crm.seeding import read_seed
+
+    make_organisation("Student Mentors", audiences=["students"])
+    assert names(as_officer.get("/organisations?vulnerable=1")) == []
+
+    audiences = read_seed("reference/audiences.json")
+    for entry in audiences:
+        if entry["code"] == "students":
+            entry["vulnerable"] = True
+    service.load_reference(
+        db, read_seed("reference/sectors.json"), read_seed("reference/capital_kinds.json"), audiences
+    )
+    db.commit()
+    assert names(as_officer.get("/organisations?vulnerable=1")) == ["Student Mentors"]
+
+
+def test_a_merge_brings_the_duplicates_vulnerable_audience(
+    as_officer: Any, db: Session, make_organisation: Any
+) -> None:
+    survivor = make_organisation("Merged Survivor", audiences=["youth"])
+    duplicate = make_organisation("Merged Survivor (copy)", audiences=["refugees_displaced"])
+    service.merge_organisations(db, survivor, duplicate)
+    db.commit()
+    assert names(as_officer.get("/organisations?vulnerable=1")) == ["Merged Survivor"]

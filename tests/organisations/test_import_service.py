@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from crm import seeding
@@ -103,12 +104,53 @@ def test_imported_organisation_has_the_derived_values_an_edit_would_store(db: Se
 
     for name in ("Association des Sénégalais de Lyon", "Haitian Teachers of Montreal"):
         organisation = organisation_named(db, name)
-        imported = (organisation.search_text, organisation.completeness)
-        service.refresh_derived(organisation, initiatives_count=0)
-        assert imported == (organisation.search_text, organisation.completeness)
+        imported = (organisation.search_text, organisation.completeness, organisation.serves_vulnerable)
+        service.refresh_derived(organisation, 0, service.vocabularies(db).vulnerable_audiences)
+        assert imported == (
+            organisation.search_text,
+            organisation.completeness,
+            organisation.serves_vulnerable,
+        )
         assert organisation.completeness > 0
         assert (organisation.version, organisation.merged_into_id) == (1, None)
         db.rollback()
+
+
+def test_imported_organisation_serving_a_vulnerable_audience_is_marked_so(db: Session) -> None:
+    content = (
+        "Name,Country of residence,Country of origin,Audiences\n"
+        "Refuge,France,Mali,Refugees and displaced persons; Youth\n"
+        "Youth Club,France,Mali,Youth\n"
+    )
+
+    run_import(db, content.encode())
+
+    assert organisation_named(db, "Refuge").serves_vulnerable
+    assert not organisation_named(db, "Youth Club").serves_vulnerable
+
+
+def test_imported_values_are_stored_in_the_form_an_edit_stores_them(db: Session) -> None:
+    existing_organisation(db, "Entered by hand", languages=["fr"], consent_to_share=True)
+    run_import(
+        db, b"Name,Country of residence,Country of origin,Languages,Consent\nImported,France,Mali,fr,yes\n"
+    )
+
+    columns = (
+        "created_at",
+        "updated_at",
+        "languages",
+        "skills_offered",
+        "contribution_modes",
+        "consent_to_share",
+    )
+    query = select(*(cast(Organisation.__table__.c[column], String) for column in columns))
+    entered, imported = (
+        db.execute(query.where(Organisation.name == name)).one() for name in ("Entered by hand", "Imported")
+    )
+    # The same text once the digits of the timestamps are set aside.
+    assert [re.sub(r"\d+", "0", value) for value in imported] == [
+        re.sub(r"\d+", "0", value) for value in entered
+    ]
 
 
 def test_imported_organisations_are_marked_as_coming_from_the_named_source(db: Session) -> None:

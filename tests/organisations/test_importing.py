@@ -530,6 +530,24 @@ def test_each_unknown_vocabulary_value_is_reported() -> None:
     assert reasons_of("Languages", "Klingon") == ["unknown language 'Klingon'"]
 
 
+def test_rows_with_the_same_vocabulary_cell_each_get_their_own_list() -> None:
+    _, rows = read_csv(f"{HEADER},Sectors\nA,FR,SN,Health; Education\nB,FR,SN,Health; Education\n")
+
+    first, second = (row.values["sectors"] for row in rows)
+    first.append("arts")
+
+    assert second == ["health", "education"]
+
+
+def test_a_value_repeated_on_many_rows_is_checked_on_every_row() -> None:
+    rows_text = "".join(f"Amicale {number},Atlantis,Mali,Pets\n" for number in range(3))
+    _, rows = read_csv(f"{HEADER},Audiences\n{rows_text}")
+
+    assert [[error.reason for error in row.errors] for row in rows] == [
+        ["unknown country 'Atlantis'", "unknown audience 'Pets'"]
+    ] * 3
+
+
 def test_row_errors_keep_their_untranslated_template_and_parameters() -> None:
     _, row = read_one("Sectors", "fishing")
     (error,) = row.errors
