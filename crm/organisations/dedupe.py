@@ -7,8 +7,9 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from anyascii import anyascii
 from rapidfuzz import fuzz, process
+
+from crm.organisations.profile import to_ascii
 
 SAME_NAME = "same normalised name"
 SIMILAR_NAME = "similar name ({percent}%)"
@@ -61,28 +62,9 @@ _GENERIC_WORDS = frozenset(
 )
 
 
-class _AsciiTable(dict[int, str]):
-    """str.translate table giving each character's anyascii transliteration, looked up once per character.
-
-    anyascii transliterates character by character, so translating through this table gives the same text
-    without its Python loop over every character of every name.
-    """
-
-    def __missing__(self, codepoint: int) -> str:
-        ascii_text = anyascii(chr(codepoint))
-        # A file of every Unicode character must not grow the table without bound.
-        if len(self) < _ASCII_TABLE_LIMIT:
-            self[codepoint] = ascii_text
-        return ascii_text
-
-
-_ASCII_TABLE_LIMIT = 10_000
-_ASCII = _AsciiTable()
-
-
 def normalise_name(name: str) -> str:
     """Reduce an organisation name to lowercase ASCII words without punctuation or generic words."""
-    ascii_name = name if name.isascii() else name.translate(_ASCII)
+    ascii_name = to_ascii(name)
     words = _WORD.findall(ascii_name.lower())
     meaningful = [word for word in words if word not in _GENERIC_WORDS]
     # A name made only of generic words ("The Association") is still better compared than dropped.
