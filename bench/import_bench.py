@@ -183,10 +183,16 @@ def write_csv(path: Path, rows: int, seed: int) -> None:
             writer.writerow(organisation_row(rng, number))
 
 
-def peak_rss_mb() -> float:
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident memory of this process, or (RUSAGE_CHILDREN) of the largest finished child process."""
     # ru_maxrss is in kilobytes on Linux and bytes on macOS.
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = resource.getrusage(who).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def cpu_seconds_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -221,6 +227,7 @@ def main() -> None:
         started = time.perf_counter()
         # CPU time as well: on a shared machine it varies less than the wall time does.
         cpu_started = time.process_time()
+        children_cpu_started = cpu_seconds_of_children()
         with path.open("rb") as handle:
             if profiler:
                 profiler.enable()
@@ -232,14 +239,22 @@ def main() -> None:
                 profiler.disable()
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
+        # A large import checks duplicates in a second process (dedupe.StreamCheck), alongside the first.
+        children_cpu = cpu_seconds_of_children() - children_cpu_started
 
         print(
             f"read {report.rows_read:,}, created {report.created:,}, already imported "
             f"{report.already_imported:,}, rejected {report.rejected:,}, possible duplicates "
             f"{report.possible_duplicates:,}"
         )
-        print(f"import: {seconds:.1f} s, {report.rows_read / seconds:,.0f} rows/s (CPU {cpu_seconds:.1f} s)")
-        print(f"peak RSS: {peak_rss_mb():.0f} MB (before the import: {rss_before:.0f} MB)")
+        print(
+            f"import: {seconds:.1f} s, {report.rows_read / seconds:,.0f} rows/s (CPU {cpu_seconds:.1f} s, and "
+            f"{children_cpu:.1f} s in the duplicate-check process)"
+        )
+        print(
+            f"peak RSS: {peak_rss_mb():.0f} MB (before the import: {rss_before:.0f} MB); duplicate-check process: "
+            f"{peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB"
+        )
         if profiler:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         session.close()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -241,3 +243,97 @@ def _append(positions_by_key: dict[str, array[int]], key: str, position: int) ->
     if positions is None:
         positions_by_key[key] = positions = array("i")
     positions.append(position)
+
+
+# Checking a long stream of new candidates ------------------------------------------------------------------
+
+PARALLEL_AFTER = 5_000
+"""Rows after which a stream is checked in a second process; below, starting one costs more than it saves."""
+_BATCH = 2_000
+
+
+class StreamCheck:
+    """The best match of each candidate of a stream among existing ones and the stream's earlier ones, in
+    stream order, as (candidate, best match) for the candidates that have one.
+
+    Checking is a third of a large import's time and nothing the import writes depends on it, so once the
+    stream passes PARALLEL_AFTER candidates the check moves to a second process, which runs alongside the
+    reading and writing. Its index is given the same candidates in the same order, so the answers are the
+    same. Use it as a context manager: leaving it stops the second process if it still runs.
+    """
+
+    def __init__(self, existing: Iterable[Candidate]) -> None:
+        self._existing = list(existing)
+        self._index: DuplicateIndex | None = DuplicateIndex(self._existing)
+        self._seen: list[Candidate] = []
+        self._found: list[tuple[Candidate, DuplicateMatch]] = []
+        self._batch: list[Candidate] = []
+        self._worker: Any = None
+        self._connection: Any = None
+
+    def check(self, candidate: Candidate) -> None:
+        if self._index is None:
+            self._batch.append(candidate)
+            if len(self._batch) >= _BATCH:
+                self._connection.send(self._batch)
+                self._batch = []
+            return
+        matches = self._index.find_then_add(candidate)
+        if matches:
+            self._found.append((candidate, matches[0]))
+        self._seen.append(candidate)
+        if len(self._seen) >= PARALLEL_AFTER:
+            self._start_worker()
+
+    def results(self) -> list[tuple[Candidate, DuplicateMatch]]:
+        """Every candidate checked so far that has a match, in stream order (ends the second process)."""
+        if self._worker is not None:
+            if self._batch:
+                self._connection.send(self._batch)
+                self._batch = []
+            self._connection.send(None)
+            self._found.extend(self._connection.recv())
+            self._stop()
+        return self._found
+
+    def _start_worker(self) -> None:
+        # "spawn", not fork: the parent may be a web worker with threads and open database connections.
+        context = multiprocessing.get_context("spawn")
+        self._connection, child = context.Pipe()
+        self._worker = context.Process(target=_serve_stream_check, args=(child,), daemon=True)
+        self._worker.start()
+        child.close()
+        self._connection.send((self._existing, self._seen))
+        self._index = None
+        self._existing, self._seen = [], []
+
+    def _stop(self) -> None:
+        self._worker.join(timeout=30)
+        if self._worker.is_alive():
+            self._worker.terminate()
+        self._connection.close()
+        self._worker = None
+
+    def __enter__(self) -> StreamCheck:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._worker is not None:
+            self._worker.terminate()
+            self._stop()
+
+
+def _serve_stream_check(connection: Any) -> None:
+    """The second process of a StreamCheck: rebuild the index, check each batch, send back what matched."""
+    existing, seen = connection.recv()
+    index = DuplicateIndex(existing)
+    for candidate in seen:
+        index.add(candidate)
+    found: list[tuple[Candidate, DuplicateMatch]] = []
+    while (batch := connection.recv()) is not None:
+        for candidate in batch:
+            matches = index.find_then_add(candidate)
+            if matches:
+                found.append((candidate, matches[0]))
+    connection.send(found)
+    connection.close()

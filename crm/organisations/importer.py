@@ -151,14 +151,16 @@ def import_organisations(
     # savepoint undoes them if, at the end, the import turns out refused, a dry run, or the file damaged.
     savepoint = session.begin_nested()
     try:
-        for row in rows:
-            report.rows_read += 1
-            errors = row.errors or _column_limit_errors(row)
-            if errors:
-                _reject(report, errors, columns)
-            else:
-                writer.add(row)
-        writer.flush()
+        with writer.duplicates:
+            for row in rows:
+                report.rows_read += 1
+                errors = row.errors or _column_limit_errors(row)
+                if errors:
+                    _reject(report, errors, columns)
+                else:
+                    writer.add(row)
+            writer.flush()
+            writer.report_duplicates()
         if dry_run or report.refused:
             savepoint.rollback()
             return report
@@ -275,7 +277,7 @@ class _BatchWriter:
     ) -> None:
         self.session = session
         self.report = report
-        self.index = dedupe.DuplicateIndex(existing)
+        self.duplicates = dedupe.StreamCheck(existing)
         # Keys of earlier imports and of the rows of this file written so far.
         self.seen_keys = seen_keys
         self.vulnerable_audiences = vulnerable_audiences
@@ -358,25 +360,26 @@ class _BatchWriter:
     def _check_duplicates(self, number: int, values: dict[str, Any]) -> None:
         name, acronym, country = values["name"], values.get("acronym"), values["residence_country"]
         # Rows of this file are indexed under their row number (a str), existing organisations by id (an int).
-        matches = self.index.find_then_add(dedupe.Candidate(str(number), name, acronym, country))
-        if not matches:
-            return
-        self.report.possible_duplicates += 1
-        if len(self.report.duplicates) >= MAX_STORED_DUPLICATES:
-            return
-        best = matches[0]
-        candidate_id = best.existing.id
-        self.report.duplicates.append(
-            PossibleDuplicate(
-                row=number,
-                name=name,
-                match_name=best.existing.name,
-                score=round(best.score),
-                reasons=tuple(_translated_reason(reason) for reason in best.reasons),
-                organisation_id=candidate_id if isinstance(candidate_id, int) else None,
-                file_row=int(candidate_id) if isinstance(candidate_id, str) else None,
+        self.duplicates.check(dedupe.Candidate(str(number), name, acronym, country))
+
+    def report_duplicates(self) -> None:
+        """Put the possible duplicates found in the report, in row order (call once, after the last row)."""
+        for row, best in self.duplicates.results():
+            self.report.possible_duplicates += 1
+            if len(self.report.duplicates) >= MAX_STORED_DUPLICATES:
+                continue
+            candidate_id = best.existing.id
+            self.report.duplicates.append(
+                PossibleDuplicate(
+                    row=int(row.id),
+                    name=row.name,
+                    match_name=best.existing.name,
+                    score=round(best.score),
+                    reasons=tuple(_translated_reason(reason) for reason in best.reasons),
+                    organisation_id=candidate_id if isinstance(candidate_id, int) else None,
+                    file_row=int(candidate_id) if isinstance(candidate_id, str) else None,
+                )
             )
-        )
 
     def _organisation_row(self, values: dict[str, Any], key: str) -> dict[str, Any]:
         row: dict[str, Any] = {name: values.get(name) for name in _COPIED_FIELDS}

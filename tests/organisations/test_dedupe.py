@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from crm.organisations.dedupe import Candidate, DuplicateIndex, DuplicateMatch, normalise_name
+from crm.organisations import dedupe
+from crm.organisations.dedupe import Candidate, DuplicateIndex, DuplicateMatch, StreamCheck, normalise_name
 
 LYON = Candidate(1, "Association des Sénégalais de Lyon", "ASL", "FR")
 
@@ -227,3 +228,48 @@ def test_100000_candidates_are_indexed_and_1000_names_checked_within_seconds() -
         index.find(name, None, country)
 
     assert time.perf_counter() - started < 20
+
+
+# Checking a stream, in a second process past a number of candidates --------------------------------------
+
+
+def stream() -> list[Candidate]:
+    names = [
+        "Association des Maliens de Paris",
+        "Amicale des Maliens de Paris",
+        "Maliens de Paris (association)",
+        "Kenya Investors Circle",
+        "Kenya Investor Circle",
+        "Haitian Teachers of Montreal",
+        "Association des Maliens Paris",
+        "Club des Sénégalais de Lyon",
+        "Senegalais de Lyon",
+    ]
+    return [Candidate(str(row), name, None, "FR") for row, name in enumerate(names, start=2)]
+
+
+def checked(candidates: list[Candidate]) -> list[tuple[Candidate, DuplicateMatch]]:
+    with StreamCheck([LYON]) as check:
+        for candidate in candidates:
+            check.check(candidate)
+        return check.results()
+
+
+def test_a_stream_checked_in_a_second_process_gives_the_same_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    in_process = checked(stream())
+    assert len(in_process) >= 4  # the stream holds real near-duplicates, of LYON and of earlier rows
+
+    monkeypatch.setattr(dedupe, "PARALLEL_AFTER", 3)
+    monkeypatch.setattr(dedupe, "_BATCH", 2)
+    assert checked(stream()) == in_process
+
+
+def test_leaving_a_stream_check_early_stops_its_second_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dedupe, "PARALLEL_AFTER", 2)
+    with StreamCheck([LYON]) as check:
+        for candidate in stream()[:4]:
+            check.check(candidate)
+        worker = check._worker
+        assert worker is not None and worker.is_alive()
+    worker.join(timeout=10)
+    assert not worker.is_alive()

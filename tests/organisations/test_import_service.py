@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from crm import seeding
 from crm.db.audit import AuditLog
-from crm.organisations import service
+from crm.organisations import dedupe, service
 from crm.organisations.importer import MAX_STORED_PROBLEMS, ImportReport, import_key, import_organisations
 from crm.organisations.importing import ImportFileError
 from crm.organisations.models import Organisation
@@ -389,3 +389,25 @@ def test_import_writes_one_audit_event_with_the_counts(db: Session) -> None:
     assert (event.action, event.entity_id) == ("import", "embassy.csv")
     assert event.changes["created"] == 2 and event.changes["rejected"] == 1
     assert event.changes["source"] == "Embassy"
+
+
+def test_a_large_import_checks_duplicates_in_a_second_process_with_the_same_report(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    existing_organisation(db, "Association des Sénégalais de Lyon", acronym="ASL")
+    content = (
+        HEADER
+        + "Amicale des Maliens de Paris,France,Mali,Paris,\n"
+        + "Amicale des Maliens Paris,France,Mali,,\n"
+        + "Sénégalais de Lyon,France,Sénégal,Lyon,\n"
+        + "Kenya Investors Circle,France,Kenya,Paris,\n"
+        + "Kenya Investor Circle,France,Kenya,,\n"
+    ).encode()
+    in_process = run_import(db, content, dry_run=True)
+
+    monkeypatch.setattr(dedupe, "PARALLEL_AFTER", 2)
+    in_parallel = run_import(db, content, dry_run=True)
+
+    assert in_process.possible_duplicates == 3
+    assert in_parallel.possible_duplicates == in_process.possible_duplicates
+    assert in_parallel.duplicates == in_process.duplicates
