@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm import seeding
-from crm.organisations import service
+from crm.organisations import dedupe, service
 from crm.organisations.models import Organisation
 from crm.organisations.schemas import OrganisationIn
 
@@ -246,3 +246,22 @@ def test_upload_with_a_forged_csrf_token_is_refused(browser: Any, db: Session) -
 
     assert response.status_code == 403
     assert organisation_count(db) == 0
+
+
+def test_a_large_upload_checks_duplicates_in_a_second_process(
+    browser: Any, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past dedupe.PARALLEL_AFTER rows the duplicate check leaves the web worker for a process of its own."""
+    monkeypatch.setattr(dedupe, "PARALLEL_AFTER", 3)
+    rows = "".join(f"Amicale des Maliens de Paris {number},France,Mali,Paris\n" for number in range(1, 9))
+    content = ("Name,Country of residence,Country of origin,City\n" + rows).encode()
+
+    response = upload(browser, content)
+
+    assert response.status_code == 200
+    page = text_of(response.text)
+    assert "8 organisations imported." in page
+    assert organisation_count(db) == 8
+    # Each row after the first is a near-duplicate of an earlier one: 7, all found, rows 3 to 9 beyond the
+    # parallel threshold included.
+    assert "Possible duplicates 7" in page
