@@ -340,15 +340,9 @@ class DirectoryRow:
     sectors: tuple[str, ...]
 
 
-SUMMARY_COLUMNS = (
-    Organisation.id,
-    Organisation.name,
-    Organisation.acronym,
-    Organisation.residence_city,
-    Organisation.residence_country,
-    Organisation.origin_country,
-    Organisation.consent_to_share,
-    Organisation.completeness,
+# The page query selects exactly DirectoryRow's columns, in its order (its sectors come from a second query).
+SUMMARY_COLUMNS = tuple(
+    getattr(Organisation, name) for name in DirectoryRow.__dataclass_fields__ if name != "sectors"
 )
 PAGE_LIMIT, PAGE_OFFSET = "page_limit", "page_offset"
 
@@ -398,14 +392,18 @@ def _page(
     return rows, page, total
 
 
+def _capped_page(items: Sequence[Any], page: int, per_page: int, total: int) -> Page[Any]:
+    return Page(
+        items=items, number=page, per_page=per_page, total=min(total, COUNT_CAP), more=total > COUNT_CAP
+    )
+
+
 def search_directory(
     session: Session, user: User, filters: DirectoryFilters, page: int, per_page: int
 ) -> Page[Organisation]:
     """Organisations with their sectors: one count, one page of rows, one query for their sectors."""
     rows, page, total = _page(session, user, filters, page, per_page, summary=False)
-    return Page(
-        items=rows, number=page, per_page=per_page, total=min(total, COUNT_CAP), more=total > COUNT_CAP
-    )
+    return _capped_page(rows, page, per_page, total)
 
 
 _SECTORS_OF = (
@@ -425,9 +423,7 @@ def directory_page(
         for organisation_id, code in session.execute(_SECTORS_OF, {"ids": list(sectors)}):
             sectors[organisation_id].append(code)
     items = [DirectoryRow(*row, sectors=tuple(sectors[row.id])) for row in found]
-    return Page(
-        items=items, number=page, per_page=per_page, total=min(total, COUNT_CAP), more=total > COUNT_CAP
-    )
+    return _capped_page(items, page, per_page, total)
 
 
 def iter_directory(
