@@ -12,6 +12,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
+from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_303_SEE_OTHER
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,8 +33,8 @@ from crm.organisations.models import (
     Organisation,
 )
 from crm.organisations.partner_controllers import PartnerController
-from crm.organisations.schemas import ActivityIn, ContactIn, OrganisationIn, OrganisationUpdate
-from crm.organisations.worldmap import choropleth_svg
+from crm.organisations.schemas import ActivityIn, ContactForm, OrganisationIn, OrganisationUpdate
+from crm.organisations.worldmap import BUCKETS, bucket, choropleth_svg, load_world
 from crm.web.deps import Db
 from crm.web.flash import flash
 from crm.web.forms import FormBody, FormErrors, parse
@@ -131,6 +132,16 @@ def organisation_for(db: Session, user: User, organisation_id: int, full: bool =
     return organisation
 
 
+def redirect_after_save(request: Request[Any, Any, Any], url: str) -> Response[Any]:
+    """After a successful form post, open the saved record's page (303: reloading it does not post again).
+
+    An htmx-submitted form gets HX-Redirect instead: a plain redirect would be followed inside the XHR and
+    swapped into the form's target, leaving the browser's address and title on the form."""
+    if is_partial(request):
+        return Response(content=None, status_code=HTTP_204_NO_CONTENT, headers={"HX-Redirect": url})
+    return Redirect(url, status_code=HTTP_303_SEE_OTHER)
+
+
 def form_values(organisation: Organisation) -> dict[str, Any]:
     values = {column: getattr(organisation, column) for column in OrganisationIn.model_fields}
     values["languages"] = ", ".join(organisation.languages or [])
@@ -199,7 +210,7 @@ class DirectoryController(Controller):
             errors = {k: _(v) for k, v in exc.errors.items()}
             return Template("organisations/form.html", context=self._form_context(db, None, data, errors))
         flash(request, _("Organisation created."))
-        return Redirect(f"/organisations/{organisation.id}")
+        return redirect_after_save(request, f"/organisations/{organisation.id}")
 
     @get("/{organisation_id:int}", sync_to_thread=True)
     def profile(self, request: Request[Any, Any, Any], db: Db, organisation_id: FromPath[int]) -> Template:
@@ -238,6 +249,8 @@ class DirectoryController(Controller):
             "completeness": service.profile_completeness(organisation),
             "errors": errors or {},
             "form": form or {},
+            # A swapped-in tab also sends the tab bar and the messages, so both follow the new tab.
+            "oob": is_partial(request),
             **labels(db),
         }
         if tab == "contacts":
@@ -254,6 +267,9 @@ class DirectoryController(Controller):
             f"organisations/partials/_{tab}.html",
             context,
             status_code=status_code,
+            # The tab's address answers a page or a fragment: the browser must not show a cached fragment
+            # when Back or Reload opens the address as a page.
+            headers={"Vary": "HX-Request"},
         )
 
     @get("/{organisation_id:int}/edit", sync_to_thread=True)
@@ -285,9 +301,7 @@ class DirectoryController(Controller):
             )
             return self._edit_again(request, db, organisation, data, {"__all__": message}, status_code=409)
         flash(request, _("Profile saved."))
-        if is_partial(request):
-            return self._tab(request, db, organisation.id, "profile")
-        return Redirect(f"/organisations/{organisation.id}")
+        return redirect_after_save(request, f"/organisations/{organisation.id}")
 
     def _edit_again(
         self,
@@ -330,7 +344,7 @@ class DirectoryController(Controller):
         organisation = organisation_for(db, request.user, organisation_id)
         refuse_unless(permissions.can_edit(request.user, organisation))
         try:
-            service.add_contact(db, organisation, parse(ContactIn, data))
+            service.add_contact(db, organisation, parse(ContactForm, data))
         except FormErrors as exc:
             return self._tab(request, db, organisation_id, "contacts", exc.errors, data)
         flash(request, _("Contact added."))
@@ -462,6 +476,31 @@ SORT_LABELS = {
 }
 
 
+def legend_bands(max_count: int) -> list[tuple[int, int, int]]:
+    """The map's colour bands in use, each with the range of organisations per country it stands for:
+    (band, fewest, most). Band 0 (no organisation) is left to the template."""
+    if max_count <= 0:
+        return []
+
+    def first_count_in(band: int) -> int:
+        # `bucket` never decreases as the count grows, so the band's first count is found by bisection.
+        low, high = 1, max_count + 1
+        while low < high:
+            middle = (low + high) // 2
+            if bucket(middle, max_count) >= band:
+                high = middle
+            else:
+                low = middle + 1
+        return low
+
+    starts = [first_count_in(band) for band in range(1, BUCKETS + 1)] + [max_count + 1]
+    return [
+        (band, starts[band - 1], starts[band] - 1)
+        for band in range(1, BUCKETS + 1)
+        if starts[band - 1] < starts[band]
+    ]
+
+
 class MapController(Controller):
     path = "/map"
     guards = [requires_login]
@@ -487,6 +526,9 @@ class MapController(Controller):
             else _("Organisations by country of residence")
         )
         svg = choropleth_svg(counts, href, label, title)
+        # The map colours countries against the largest count it can draw, so the legend does too.
+        drawn = load_world().countries
+        legend = legend_bands(max((n for code, n in counts.items() if code.upper() in drawn), default=0))
         table = sorted(
             ((code, country_name(code, language), n) for code, n in counts.items()),
             key=lambda row: (-row[2], row[1]),
@@ -499,6 +541,7 @@ class MapController(Controller):
                 "by": by,
                 "title": title,
                 "total": sum(counts.values()),
+                "legend": legend,
                 "href": href,
                 "filters": filters,
             },

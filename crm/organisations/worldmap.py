@@ -50,6 +50,8 @@ def choropleth_svg(
 ) -> Markup:
     """Render an accessible SVG map; countries with a positive count link to ``href(code)``.
 
+    A group, not an image: it holds links, which an image may not (axe: nested-interactive).
+
     All attribute values and text go through ``markupsafe.escape``. Unknown codes in ``counts``
     are ignored. ``svg_id`` must be unique within the page.
     """
@@ -60,7 +62,7 @@ def choropleth_svg(
     parts = [
         Markup(
             '<svg xmlns="http://www.w3.org/2000/svg" id="{}" class="worldmap" viewBox="{}" '
-            'role="img" aria-labelledby="{}"><title id="{}">{}</title>'
+            'role="group" aria-labelledby="{}"><title id="{}">{}</title>'
         ).format(escape(svg_id), escape(world.view_box), escape(title_id), escape(title_id), escape(title))
     ]
     for code, d in world.countries.items():
@@ -70,8 +72,8 @@ def choropleth_svg(
         )
         if count > 0:
             parts.append(
-                Markup('<a href="{}"><title>{}</title>{}</a>').format(
-                    escape(href(code)), escape(label(code, count)), path
+                Markup('<a href="{}" aria-label="{}"><title>{}</title>{}</a>').format(
+                    escape(href(code)), escape(label(code, count)), escape(label(code, count)), path
                 )
             )
         else:

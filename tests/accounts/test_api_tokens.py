@@ -1,4 +1,5 @@
-"""Staff make API tokens at /account/tokens: shown once, stored hashed, revoked by their owner."""
+"""API tokens at /account/tokens, for every signed-in user: shown once, stored hashed, revoked by their owner,
+and ended with the access they carried (a demotion, a new password)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from crm.accounts.models import ApiToken, User
 
 
 def shown_secret(html: str) -> str | None:
-    found = re.search(r'<pre class="secret"><code>([^<]+)</code></pre>', html)
+    found = re.search(r'<pre class="secret"><code[^>]*>([^<]+)</code></pre>', html)
     return found.group(1) if found else None
 
 
@@ -45,6 +46,25 @@ def test_officer_creates_a_token_and_sees_its_secret_once(
     assert secret not in again.text
     assert "Embassy feed" in again.text
     assert f"<code>{secret[:10]}…</code>" in again.text
+
+
+def test_the_page_shows_how_to_send_a_token_with_a_visible_placeholder(officer_browser: Any) -> None:
+    page = officer_browser.get("/account/tokens").text
+
+    assert "<code>Authorization: Bearer YOUR_TOKEN</code>" in page
+    assert "Bearer <token>" not in page
+    assert 'placeholder="e.g. Embassy data feed"' in page
+
+
+def test_the_new_secret_comes_with_a_copy_button_and_a_live_region(officer_browser: Any) -> None:
+    page = officer_browser.submit("/account/tokens", {"name": "Embassy feed"}).text
+
+    button = re.search(r"<button [^>]*data-copy=\"new-token\"[^>]*>", page)
+    assert button is not None
+    assert 'data-copy-status="new-token-status"' in button.group(0)
+    assert 'data-copied="Copied"' in button.group(0)
+    assert '<code id="new-token">crm_' in page
+    assert re.search(r'<span id="new-token-status"[^>]*aria-live="polite"', page)
 
 
 def test_only_the_sha256_of_the_secret_is_stored(officer_browser: Any, officer: User, db: Session) -> None:

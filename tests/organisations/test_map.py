@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -12,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from crm.accounts.models import User
 from crm.organisations import service
+from crm.organisations.controllers import legend_bands
 from crm.organisations.models import Organisation
+from crm.organisations.worldmap import bucket
 
 
 @pytest.fixture
@@ -35,7 +38,7 @@ def country_links(page: str) -> dict[str, dict[str, list[str]]]:
     assert svg is not None
     links = {}
     for href, code in re.findall(
-        r'<a href="([^"]+)"><title>[^<]*</title><path [^>]*data-country="(\w+)"', svg.group(0)
+        r'<a href="([^"]+)" aria-label="[^"]*"><title>[^<]*</title><path [^>]*data-country="(\w+)"', svg.group(0)
     ):
         target = urlsplit(html.unescape(href))
         assert target.path == "/organisations"
@@ -194,3 +197,29 @@ def test_anonymous_visitors_are_sent_to_sign_in(client: Any, reference: None) ->
 
     assert response.status_code in (302, 303)
     assert response.headers["location"].startswith("/login")
+
+
+def test_the_legend_gives_the_number_of_organisations_each_colour_stands_for(
+    login: Any, officer: User, organisations: dict[str, Organisation]
+) -> None:
+    page = login(officer).get("/map").text
+
+    legend = re.search(r'<div class="map-legend">.*?</div>', page, re.S)
+    assert legend is not None
+    assert "Organisations per country" in legend.group(0)
+    entries = re.findall(
+        r'<span class="swatch (b\d)" aria-hidden="true"></span>([^<]+)</li>', legend.group(0)
+    )
+    assert entries == [("b0", "0"), ("b4", "1"), ("b5", "2")]
+
+
+@pytest.mark.parametrize("most", [1, 2, 7, 47, 1000, 123_457])
+def test_the_legend_bands_cover_every_count_once_in_the_maps_colours(most: int) -> None:
+    bands = legend_bands(most)
+
+    assert bands[0][1] == 1
+    assert bands[-1][2] == most
+    for (_band, _fewest, last), (_next_band, first, _most) in itertools.pairwise(bands):
+        assert first == last + 1
+    for band, fewest, last in bands:
+        assert bucket(fewest, most) == band == bucket(last, most)

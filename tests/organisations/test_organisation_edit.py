@@ -165,17 +165,58 @@ def test_after_saving_the_profile_shows_the_change_and_a_confirmation(
     assert "Profile saved." in response.text
 
 
-def test_an_htmx_save_returns_the_profile_tab(login: Any, officer: User, organisation: Organisation) -> None:
-    response = login(officer).submit(
+def test_saving_the_form_opens_the_profile_page_with_a_confirmation(
+    login: Any, officer: User, organisation: Organisation
+) -> None:
+    client = login(officer)
+
+    response = client.submit(
+        f"/organisations/{organisation.id}/edit",
+        edit_form(organisation, description="Homework club."),
+        follow_redirects=False,
+    )
+
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/organisations/{organisation.id}"
+    page = client.get(response.headers["location"]).text
+    assert "Profile saved." in page
+    assert "Homework club." in page
+    assert "<h1>Edit " not in page
+
+
+def test_an_htmx_save_sends_the_browser_to_the_profile_page(
+    login: Any, officer: User, organisation: Organisation
+) -> None:
+    client = login(officer)
+
+    response = client.submit(
         f"/organisations/{organisation.id}/edit",
         edit_form(organisation, description="Homework club."),
         headers={"HX-Request": "true"},
     )
 
+    assert response.status_code == 204
+    assert response.headers["hx-redirect"] == f"/organisations/{organisation.id}"
+    page = client.get(f"/organisations/{organisation.id}").text
+    assert "Profile saved." in page
+    assert "Homework club." in page
+
+
+def test_an_htmx_save_with_errors_returns_the_form_with_its_error_summary(
+    login: Any, officer: User, organisation: Organisation
+) -> None:
+    response = login(officer).submit(
+        f"/organisations/{organisation.id}/edit",
+        edit_form(organisation, name=""),
+        headers={"HX-Request": "true"},
+    )
+
     assert response.status_code == 200
-    assert "<html" not in response.text
-    assert "Homework club." in response.text
-    assert "Profile completeness" in response.text
+    assert "hx-redirect" not in response.headers
+    assert '<p class="form-error" id="form-errors" role="alert" tabindex="-1">' in response.text
+    assert re.search(
+        r'id="f-name"[^>]*required aria-invalid="true" aria-describedby="name-error"', response.text
+    )
 
 
 def test_keeping_the_same_sectors_saves_cleanly(
@@ -530,8 +571,17 @@ def test_the_representative_adds_a_contact_with_htmx(
         ({"full_name": "Awa Diop", "email": "not-an-email", "consent": "given"}, "email"),
         ({"full_name": "Awa Diop", "consent": "maybe"}, "consent"),
         ({"full_name": "Awa Diop", "consent": "given", "consent_date": "01/03/2024"}, "consent_date"),
+        ({"full_name": "Awa Diop", "email": "a@example.org", "consent": ""}, "consent"),
+        ({"full_name": "Awa Diop", "email": "a@example.org"}, "consent"),
     ],
-    ids=["missing name", "bad email", "unknown consent", "bad date"],
+    ids=[
+        "missing name",
+        "bad email",
+        "unknown consent",
+        "bad date",
+        "consent not chosen",
+        "consent left out",
+    ],
 )
 def test_an_invalid_contact_is_shown_again_with_its_error(
     login: Any, officer: User, db: Session, organisation: Organisation, form: dict[str, str], field: str
@@ -541,6 +591,35 @@ def test_an_invalid_contact_is_shown_again_with_its_error(
     assert response.status_code == 200
     assert f'id="{field}-error"' in response.text
     assert "<details open>" in response.text
+    assert db.scalar(select(Contact).where(Contact.organisation_id == organisation.id)) is None
+
+
+def test_the_contact_form_leaves_consent_to_be_chosen(
+    login: Any, officer: User, organisation: Organisation
+) -> None:
+    page = login(officer).get(f"/organisations/{organisation.id}/contacts").text
+
+    select = re.search(r'<select id="f-consent".*?</select>', page, re.S)
+    assert select is not None
+    assert " required" in select.group(0)
+    assert re.search(r'<option value="">[^<]+</option>', select.group(0))
+    assert "selected" not in select.group(0)
+
+
+def test_a_contact_whose_consent_was_not_chosen_shows_the_error_next_to_the_field(
+    login: Any, officer: User, db: Session, organisation: Organisation
+) -> None:
+    response = login(officer).submit(
+        f"/organisations/{organisation.id}/contacts",
+        {"full_name": "Awa Diop", "consent": ""},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 200
+    assert re.search(
+        r'<select id="f-consent"[^>]*aria-invalid="true" aria-describedby="consent-error"', response.text
+    )
+    assert '<small class="field-error" id="consent-error">Choose one of the options.</small>' in response.text
     assert db.scalar(select(Contact).where(Contact.organisation_id == organisation.id)) is None
 
 

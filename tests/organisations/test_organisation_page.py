@@ -152,9 +152,26 @@ def test_an_htmx_tab_request_returns_the_tab_only(
         response = client.hx_get(f"/organisations/{organisation.id}{path}")
         assert response.status_code == 200
         assert "<html" not in response.text
-        assert 'class="tabs"' not in response.text
+        assert "<h1>" not in response.text
     assert "Profile completeness" in client.hx_get(f"/organisations/{organisation.id}").text
     assert "awa.diop@example.org" in client.hx_get(f"/organisations/{organisation.id}/contacts").text
+
+
+@pytest.mark.parametrize("tab", ["profile", "contacts", "activities"])
+def test_an_htmx_tab_request_moves_the_current_tab_to_it(
+    login: Any, officer: User, organisation: Organisation, tab: str
+) -> None:
+    path = "" if tab == "profile" else f"/{tab}"
+
+    response = login(officer).hx_get(f"/organisations/{organisation.id}{path}")
+
+    tabs = re.search(r'<nav class="tabs" id="org-tabs"[^>]*>.*?</nav>', response.text, re.S)
+    assert tabs is not None
+    assert 'hx-swap-oob="true"' in tabs.group(0)
+    current = re.findall(r'<a [^>]*id="tab-(\w+)"[^>]*aria-current="page"', tabs.group(0))
+    assert current == [tab]
+    assert 'hx-push-url="true"' in tabs.group(0)
+    assert "HX-Request" in response.headers["vary"]
 
 
 def test_opening_a_tab_by_its_address_gives_the_whole_page_with_that_tab_current(

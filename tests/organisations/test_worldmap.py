@@ -74,7 +74,7 @@ def test_svg_is_well_formed_and_accessible() -> None:
     svg = _render({"FR": 3})
     root = ET.fromstring(svg)
     assert root.tag == f"{SVG}svg"
-    assert root.get("role") == "img"
+    assert root.get("role") == "group"
     title = root.find(f"{SVG}title")
     assert title is not None and title.text == "Organisations by country"
     assert root.get("aria-labelledby") == title.get("id")

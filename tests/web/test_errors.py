@@ -24,7 +24,7 @@ def browser(app: Litestar) -> Iterator[Client]:
 def _is_html_page_with_layout(response: Any) -> bool:
     return (
         response.headers.get("content-type", "").startswith("text/html")
-        and '<header class="site-header">' in response.text
+        and re.search(r'<header class="site-header[^"]*">', response.text) is not None
         and '<link rel="stylesheet" href="/static/app.css">' in response.text
     )
 
