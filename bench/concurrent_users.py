@@ -54,9 +54,15 @@ HEALTH_LIMIT_S = 1.0
 # The database and the server ---------------------------------------------------------------------------
 
 
-def crm_command() -> str:
+# Another checkout's code to serve (--server-code), to compare two builds back to back on the same machine.
+SERVER_CODE = os.environ.get("CRM_LOAD_SERVER_CODE", "")
+
+
+def crm_command() -> list[str]:
+    if SERVER_CODE:
+        return [sys.executable, "-c", "from crm.cli import main; main()"]
     beside = Path(sys.executable).with_name("crm")
-    return str(beside) if beside.exists() else "crm"
+    return [str(beside) if beside.exists() else "crm"]
 
 
 def free_port() -> int:
@@ -68,6 +74,8 @@ def free_port() -> int:
 def server_env(url: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CRM_")}
     env.update(CRM_DATABASE_URL=url, CRM_SECRET_KEY=SECRET_KEY, CRM_ALLOWED_HOSTS='["127.0.0.1"]')
+    if SERVER_CODE:
+        env["PYTHONPATH"] = SERVER_CODE
     return env
 
 
@@ -99,7 +107,7 @@ def fresh_database(engine: str, workdir: Path, postgres_url: str | None = None) 
 def _migrate_and_seed(url: str, workdir: Path) -> None:
     for command in (["db", "upgrade"], ["seed", "demo"]):
         subprocess.run(
-            [crm_command(), *command], env=server_env(url), cwd=workdir, check=True, capture_output=True
+            [*crm_command(), *command], env=server_env(url), cwd=workdir, check=True, capture_output=True
         )
 
 
@@ -135,7 +143,7 @@ def running_server(url: str, workdir: Path, workers: int = 2) -> Iterator[str]:
     log_path = workdir / f"server-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [crm_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+            [*crm_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
             env=server_env(url),
             cwd=workdir,
             stdout=log,
@@ -475,7 +483,10 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--import-rows", type=int, default=20_000)
     parser.add_argument("--postgres-url", default=os.environ.get("CRM_TEST_POSTGRES_URL"))
+    parser.add_argument("--server-code", default="", help="serve another checkout's crm/ (a git worktree)")
     args = parser.parse_args()
+    global SERVER_CODE
+    SERVER_CODE = args.server_code or SERVER_CODE
     if not 1 <= args.clients <= 200 or not 1 <= args.duration <= 600:
         raise SystemExit("--clients 1..200 and --duration 1..600 s: this is a bounded, loopback-only load")
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]

@@ -17,7 +17,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy import Engine
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -25,7 +26,7 @@ from crm.accounts.controllers import AuthController, HomeController, TokenContro
 from crm.accounts.permissions import make_authenticator
 from crm.accounts.roles import ROLE_LABELS, Role
 from crm.db.audit import set_actor
-from crm.db.engine import make_engine
+from crm.db.engine import CrmSession, make_engine, pool_options, will_write
 from crm.organisations.api import API_HANDLERS
 from crm.organisations.controllers import ORGANISATION_HANDLERS
 from crm.organisations.import_controllers import IMPORT_HANDLERS
@@ -39,25 +40,25 @@ from crm.web.templating import create_environment
 from crm.web.transactions import make_transaction_hook
 
 STATIC_DIR = PROJECT_ROOT / "crm" / "web" / "static"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
     settings = settings or get_settings()
-    engine = engine or make_engine(settings.database_url)
-    # SQLite runs in-process: its session lookups and commits cost less than a hop to a worker thread and back.
-    in_process_db = engine.dialect.name == "sqlite"
+    engine = engine or make_engine(settings.database_url, **pool_options(settings.database_url))
     db_config = SQLAlchemySyncConfig(
-        engine_instance=engine, session_config=SyncSessionConfig(expire_on_commit=False)
+        engine_instance=engine, session_config=SyncSessionConfig(expire_on_commit=False, class_=CrmSession)
     )
-    db_config.before_send_handler = make_transaction_hook(
-        db_config.session_scope_key, in_thread=not in_process_db
-    )
+    db_config.before_send_handler = make_transaction_hook(db_config.session_scope_key)
 
     def session_for_scope(scope: Any) -> Session:
         return db_config.provide_session(scope["litestar_app"].state, scope)
 
     def provide_db(db_session: RawDb, request: Request[Any, Any, Any]) -> Session:
         set_actor(db_session, request.user.id if request.user is not None else None)
+        # A request that may change data takes SQLite's write lock when its transaction begins, so it waits
+        # its turn instead of failing when it first writes (crm.db.engine.CrmSession).
+        will_write(db_session, request.method not in SAFE_METHODS)
         return db_session
 
     def provide_settings() -> Settings:
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             *API_HANDLERS,
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
+        request_class=errors.SafeJsonRequest,
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False, use_cache=True),
@@ -94,9 +96,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             HTTPException: errors.http_exception_handler,
             StaleDataError: errors.stale_data_handler,
             DataError: errors.out_of_range_handler,
+            OperationalError: errors.database_error_handler,
+            SQLAlchemyTimeoutError: errors.database_error_handler,
             OverflowError: errors.out_of_range_handler,
             Exception: errors.internal_error_handler,
         },
+        # The schema documents the JSON API only: its controllers opt in, pages and forms stay out of it.
+        include_in_schema=False,
         openapi_config=OpenAPIConfig(
             title="Diaspora partnership CRM API",
             version="1",
@@ -121,7 +127,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             flash.FlashMiddleware(
                 AuthMiddleware(
                     app.asgi_handler,
-                    authenticate=make_authenticator(session_for_scope, in_thread=not in_process_db),
+                    authenticate=make_authenticator(session_for_scope),
                     default_language=settings.default_language,
                     default_time_zone=settings.time_zone,
                 )

@@ -54,25 +54,30 @@ class AuthController(Controller):
     def login(
         self, request: Request[Any, Any, Any], db: Db, settings: AppSettings, data: FormBody
     ) -> Response[Any]:
-        ip = client_ip(request)
         email = str(data.get("email") or "")
         context = {"form": {"email": email, "next": data.get("next")}, "errors": {}}
-        if service.too_many_attempts(db, ip, email, settings.login_attempts_per_minute):
-            context["errors"] = {
-                "__all__": _("Too many failed sign-in attempts. Wait a minute and try again.")
-            }
-            return Template("accounts/login.html", context=context, status_code=HTTP_429_TOO_MANY_REQUESTS)
         try:
             form = parse(LoginForm, data)
         except FormErrors as exc:
             context["errors"] = exc.errors
             return Template("accounts/login.html", context=context)
-        user = service.check_credentials(db, form.email, form.password)
-        if user is None:
-            service.record_failed_login(db, ip, form.email)
+        outcome = service.sign_in(
+            db,
+            client_ip(request),
+            form.email,
+            form.password,
+            limit=settings.login_attempts_per_minute,
+            days=settings.session_days,
+        )
+        if outcome.result is service.SignInResult.THROTTLED:
+            context["errors"] = {
+                "__all__": _("Too many failed sign-in attempts. Wait a minute and try again.")
+            }
+            return Template("accounts/login.html", context=context, status_code=HTTP_429_TOO_MANY_REQUESTS)
+        if outcome.user is None or outcome.token is None:
             context["errors"] = {"__all__": _("Wrong email or password.")}
             return Template("accounts/login.html", context=context)
-        token = service.start_session(db, user, ip, settings.session_days)
+        user, token = outcome.user, outcome.token
         response: Response[Any] = Redirect(safe_next(form.next))
         response.set_cookie(
             SESSION_COOKIE,
@@ -222,8 +227,10 @@ class UserAdminController(Controller):
 
 
 class TokenController(Controller):
+    """Every signed-in user may hold API tokens: the API gives each the same rights as the pages."""
+
     path = "/account/tokens"
-    guards = [requires_role(Role.ADMIN, Role.LIAISON_OFFICER)]
+    guards = [requires_login]
 
     @get("/", name="tokens", sync_to_thread=True)
     def list_tokens(self, request: Request[Any, Any, Any], db: Db) -> Template:

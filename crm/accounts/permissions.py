@@ -11,13 +11,14 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Scope
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crm.accounts import service
 from crm.accounts.models import User
 from crm.accounts.roles import Role
-from crm.web.auth import cookie_value
+from crm.db.engine import writing
+from crm.web.auth import SignInUnavailable, cookie_value
 
 SESSION_COOKIE = "crm_session"
 logger = logging.getLogger("crm")
@@ -57,36 +58,50 @@ def found(obj: Any) -> Any:
     return obj
 
 
-def make_authenticator(
-    session_for_scope: Callable[[Scope], Session], in_thread: bool = True
-) -> Callable[[Scope], Any]:
+def _record_token_use(session: Session, token_id: int) -> None:
+    """Best effort: "last used" is information for the token's owner, never a reason to refuse a request."""
+    try:
+        with writing(session):
+            service.record_token_use(session, token_id)
+    except OperationalError:
+        logger.warning("could not record the use of API token %s", token_id, exc_info=True)
+
+
+def make_authenticator(session_for_scope: Callable[[Scope], Session]) -> Callable[[Scope], Any]:
     """Build the lookup the auth middleware calls: session cookie for pages, Bearer token for the API.
 
-    `in_thread=False` runs the lookup on the event loop. That suits SQLite: the lookup is one indexed read
-    inside the process (a fraction of a millisecond, and WAL readers never wait for writers), and the hop to a
-    worker thread and back cost more than the read itself: 25-35 % of the directory's throughput under load.
-    A networked database (PostgreSQL) keeps the thread, so the loop never waits on a socket."""
+    The lookup runs in a worker thread (the event loop never waits for the database), in the request's own
+    session, whose transaction it ends before returning: the connection goes back to the pool while the
+    request waits for its handler's thread, so a burst of requests can never hold every connection while
+    waiting for threads that wait for connections."""
 
     def lookup(scope: Scope) -> User | None:
         headers = dict(scope["headers"])
-        authorization = headers.get(b"authorization", b"").decode("latin-1")
-        if scope["path"].startswith("/api/"):
-            scheme, _, secret = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not secret:
+        session = session_for_scope(scope)
+        try:
+            if scope["path"].startswith("/api/"):
+                authorization = headers.get(b"authorization", b"").decode("latin-1")
+                scheme, _, secret = authorization.partition(" ")
+                if scheme.lower() != "bearer" or not secret:
+                    return None
+                use = service.user_for_api_token(session, secret.strip())
+                if use is None:
+                    return None
+                if use.stale:
+                    _record_token_use(session, use.token_id)
+                return use.user
+            token = cookie_value(headers.get(b"cookie", b"").decode("latin-1"), SESSION_COOKIE)
+            if not token:
                 return None
-            return service.user_for_api_token(session_for_scope(scope), secret.strip())
-        token = cookie_value(headers.get(b"cookie", b"").decode("latin-1"), SESSION_COOKIE)
-        if not token:
-            return None
-        return service.user_for_session(session_for_scope(scope), token)
+            return service.user_for_session(session, token)
+        finally:
+            session.commit()
 
     async def authenticate(scope: Scope) -> User | None:
         try:
-            return await anyio.to_thread.run_sync(lookup, scope) if in_thread else lookup(scope)
-        except SQLAlchemyError:
-            # The database is down: serve the request anonymously; guarded pages will send users to sign in
-            # and /healthz reports the outage.
+            return await anyio.to_thread.run_sync(lookup, scope)
+        except SQLAlchemyError as error:
             logger.exception("authentication lookup failed")
-            return None
+            raise SignInUnavailable() from error
 
     return authenticate

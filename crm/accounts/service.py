@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import secrets
 from collections.abc import Iterable
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import available_timezones
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from crm.accounts.models import ApiToken, LoginAttempt, User, UserRole, UserSession
@@ -17,6 +18,7 @@ from crm.accounts.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, needs_
 from crm.accounts.roles import Role
 from crm.db.audit import record_event
 from crm.db.base import utcnow
+from crm.db.engine import serialise, writing
 from crm.web.i18n import N_
 from crm.web.pagination import Page
 
@@ -105,59 +107,114 @@ def set_roles(session: Session, user: User, roles: Iterable[Role | str]) -> None
         user.role_rows.append(UserRole(role=role.value))
     if wanted != current:
         record_event(session, "roles", "users", user.id, before=sorted(current), after=sorted(wanted))
+    if current - wanted:
+        # A login or a token must not keep what the account just lost.
+        end_all_access(session, user)
 
 
 def set_password(session: Session, user: User, password: str) -> None:
     validate_password(password)
     user.password_hash = hash_password(password)
-    # A new password ends every login of this account, so a stolen session cookie stops working too.
-    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    # A new password ends every login and API token of this account, so a stolen cookie or token stops too.
+    end_all_access(session, user)
     record_event(session, "password", "users", user.id)
 
 
-# Login throttling -------------------------------------------------------------------------------------
-
-
-def too_many_attempts(session: Session, ip: str, email: str, limit: int) -> bool:
-    since = utcnow() - timedelta(minutes=1)
-    count = session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.ip == ip, LoginAttempt.email == normalise_email(email))
-        .where(LoginAttempt.attempted_at > since)
+def end_all_access(session: Session, user: User) -> None:
+    """End every web session and revoke every API token of the account."""
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
     )
-    return (count or 0) >= limit
 
 
-def record_failed_login(session: Session, ip: str, email: str) -> None:
-    session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < utcnow() - timedelta(hours=1)))
-    session.add(LoginAttempt(ip=ip, email=normalise_email(email)[:254]))
-    session.flush()
+# Signing in -----------------------------------------------------------------------------------------
+
+
+class SignInResult(enum.Enum):
+    SIGNED_IN = "signed_in"
+    WRONG = "wrong"
+    THROTTLED = "throttled"
+
+
+@dataclass(frozen=True)
+class SignIn:
+    result: SignInResult
+    user: User | None = None
+    token: str | None = None
+
+
+def sign_in(session: Session, ip: str, email: str, password: str, *, limit: int, days: int) -> SignIn:
+    """Check a password and start a login, throttled per address and account.
+
+    Three short transactions, so that nothing slow holds the database and no failure goes uncounted:
+    1. the attempt is counted before the password is checked, and committed: however many arrive at once,
+       and whatever happens to their requests, at most `limit` a minute get as far as the password check;
+    2. the password is checked (argon2, tens of milliseconds) with no transaction open;
+    3. on success the attempt is taken back and the login written."""
+    email = normalise_email(email)
+    with writing(session):
+        serialise(session, f"sign-in {ip} {email}")
+        if _recent_attempts(session, ip, email) >= limit:
+            return SignIn(SignInResult.THROTTLED)
+        session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < utcnow() - timedelta(hours=1)))
+        attempt = LoginAttempt(ip=ip, email=email[:254])
+        session.add(attempt)
+        user = get_user_by_email(session, email)
+    if user is None or not user.is_active:
+        verify_password(DUMMY_HASH, password)
+        return SignIn(SignInResult.WRONG)
+    if not verify_password(user.password_hash, password):
+        return SignIn(SignInResult.WRONG)
+    new_hash = hash_password(password) if needs_rehash(user.password_hash) else None
+    with writing(session):
+        session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt.id))
+        token = start_session(session, user, ip, days, new_hash=new_hash)
+    return SignIn(SignInResult.SIGNED_IN, user=user, token=token)
+
+
+def _recent_attempts(session: Session, ip: str, email: str) -> int:
+    since = utcnow() - timedelta(minutes=1)
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(LoginAttempt.ip == ip, LoginAttempt.email == email, LoginAttempt.attempted_at > since)
+        )
+        or 0
+    )
 
 
 def check_credentials(session: Session, email: str, password: str) -> User | None:
+    """The active user with this email and password, or None (for the command line and tests)."""
     user = get_user_by_email(session, email)
     if user is None or not user.is_active:
         verify_password(DUMMY_HASH, password)
         return None
-    if not verify_password(user.password_hash, password):
-        return None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    return user
+    return user if verify_password(user.password_hash, password) else None
 
 
 # Sessions -------------------------------------------------------------------------------------------
 
 
-def start_session(session: Session, user: User, ip: str, days: int) -> str:
+def start_session(session: Session, user: User, ip: str, days: int, new_hash: str | None = None) -> str:
     token = secrets.token_urlsafe(32)
     session.add(
         UserSession(
             token_hash=_digest(token), user_id=user.id, expires_at=utcnow() + timedelta(days=days), ip=ip
         )
     )
-    user.last_login_at = utcnow()
+    # Bookkeeping, not an edit: written without the version check, so two logins at once or an admin
+    # editing the account meanwhile never conflict with it.
+    values: dict[str, object] = {"last_login_at": utcnow()}
+    if new_hash is not None:
+        values["password_hash"] = new_hash
+    session.execute(
+        update(User).where(User.id == user.id).values(**values).execution_options(synchronize_session=False)
+    )
     record_event(session, "login", "users", user.id, ip=ip)
     session.flush()
     return token
@@ -225,17 +282,43 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> bool:
     return True
 
 
-def user_for_api_token(session: Session, secret: str) -> User | None:
-    token = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _digest(secret), ApiToken.revoked_at.is_(None))
-    )
-    if token is None or not token.user.is_active:
+_USER_FOR_API_TOKEN = (
+    select(User, ApiToken.id, ApiToken.last_used_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+    .options(joinedload(User.role_rows))
+)
+# Writing on every call would make every API read a writer; once a minute is enough to show use.
+TOKEN_USE_PRECISION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class TokenUse:
+    user: User
+    token_id: int
+    stale: bool
+    """The token's last use is older than TOKEN_USE_PRECISION: record this one (`record_token_use`)."""
+
+
+def user_for_api_token(session: Session, secret: str) -> TokenUse | None:
+    """The active user an API token belongs to, read without writing anything."""
+    row = session.execute(_USER_FOR_API_TOKEN, {"token_hash": _digest(secret)}).unique().first()
+    if row is None or not row[0].is_active:
         return None
+    user, token_id, last_used_at = row
+    stale = last_used_at is None or utcnow() - last_used_at > TOKEN_USE_PRECISION
+    return TokenUse(user=user, token_id=token_id, stale=stale)
+
+
+def record_token_use(session: Session, token_id: int) -> None:
     now = utcnow()
-    # Writing on every call would serialise API readers on SQLite; once a minute is enough to show use.
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
-    return token.user
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id)
+        .where(or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOKEN_USE_PRECISION))
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # Administration -------------------------------------------------------------------------------------

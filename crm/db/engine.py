@@ -6,9 +6,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError
 from sqlalchemy.orm import Session, sessionmaker
+
+# How long a SQLite writer waits for another's write lock before it is answered "busy" (409). Writers only
+# ever wait in worker threads, never on the event loop, and no slow work holds the lock, so waiting is cheap.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_BEGIN_OPTION = "crm_sqlite_begin"
 
 
 def driver_url(url: str) -> str:
@@ -29,7 +37,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     # Read pages through the OS page cache (shared by every connection and process) rather than copying them
     # with read(): index walks over a large table cost a third less.
     cursor.execute("PRAGMA mmap_size=268435456")
@@ -37,7 +45,37 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    immediate = connection.get_execution_options().get(_BEGIN_OPTION) == "IMMEDIATE"
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+# PostgreSQL's codes for "wait and retry": lock_not_available, serialization_failure, deadlock_detected.
+_PG_BUSY_CODES = frozenset({"55P03", "40001", "40P01"})
+
+
+def is_busy(error: BaseException) -> bool:
+    """The database refused because others hold what it needs: nothing was written; trying again can work."""
+    if isinstance(error, TimeoutError):  # no pooled connection came free in time
+        return True
+    if not isinstance(error, OperationalError | DBAPIError):
+        return False
+    original = error.orig
+    if getattr(original, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return True
+    return getattr(original, "sqlstate", None) in _PG_BUSY_CODES
+
+
+def pool_options(url: str) -> dict[str, Any]:
+    """Pool sizes for a server process.
+
+    Worker threads wait for a connection, never the event loop; a request holds its connection only while a
+    thread uses it, and gives it back on a thread pool of its own (crm.web.transactions), so a full pool means
+    waiting, never a deadlock. SQLite connections are only file handles: the pool never makes anyone wait.
+    PostgreSQL's are server processes: 30 per app process keeps two workers under the default
+    max_connections of 100."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return {"pool_size": 20, "max_overflow": 200, "pool_timeout": 30}
+    return {"pool_size": 10, "max_overflow": 20, "pool_timeout": 30}
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -50,8 +88,77 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+_writing_engines: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+
+
+def _writing_engine(engine: Engine) -> Engine:
+    writing = _writing_engines.get(engine)
+    if writing is None:
+        writing = _writing_engines[engine] = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+    return writing
+
+
+class CrmSession(Session):
+    """A session that can say, before its transaction starts, that it is going to write.
+
+    SQLite lets many read but one write at a time, and a transaction that has read cannot start writing once
+    another transaction has committed since ("database is locked" at once: waiting would not help). So a
+    transaction that will write takes the write lock when it begins (BEGIN IMMEDIATE), waiting its turn
+    there. `session.info["writes"]` says so; it is read when the next transaction begins (see `writing`).
+    PostgreSQL needs none of this: rows lock one by one and the version columns catch lost updates."""
+
+    def get_bind(self, mapper: Any = None, **kw: Any) -> Any:
+        bind = super().get_bind(mapper, **kw)
+        if self.info.get("writes") and isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+            return _writing_engine(bind)
+        return bind
+
+
+def will_write(session: Session, writes: bool = True) -> None:
+    """Say whether the session's next transaction writes (SQLite takes the write lock as it begins)."""
+    session.info["writes"] = writes
+
+
+@contextmanager
+def reading(session: Session) -> Iterator[Session]:
+    """A transaction that only reads, ended when the block ends (the current one is committed first): slow
+    work that reads (checking a large import) holds no write lock while others wait."""
+    session.commit()
+    writes = session.info.get("writes", False)
+    session.info["writes"] = False
+    try:
+        yield session
+    finally:
+        session.commit()
+        session.info["writes"] = writes
+
+
+@contextmanager
+def writing(session: Session) -> Iterator[Session]:
+    """A short transaction of its own that writes, committed when the block ends (rolled back on error)."""
+    session.commit()
+    writes = session.info.get("writes", False)
+    session.info["writes"] = True
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info["writes"] = writes
+
+
+def serialise(session: Session, key: str) -> None:
+    """Make transactions that call this with the same key run one after another until they end: a check
+    followed by a write (count the attempts, then add one) stays true under concurrency. SQLite's writers
+    already run one at a time (see CrmSession); PostgreSQL takes an advisory lock for the transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    return sessionmaker(bind=engine, class_=CrmSession, expire_on_commit=False)
 
 
 @contextmanager
@@ -60,6 +167,7 @@ def session_scope(url: str) -> Iterator[Session]:
     engine = make_engine(url)
     session = make_sessionmaker(engine)()
     session.info["actor_id"] = None
+    will_write(session)
     try:
         yield session
         session.commit()

@@ -206,7 +206,13 @@ def _save_partner(db: Session, partner: PartnerActor, data: PartnerIn) -> None:
     db.flush()
 
 
-def _organisations_out(db: Session, organisations: Sequence[Organisation]) -> list[OrganisationOut]:
+def _organisation_out(user: User, organisation: Organisation) -> OrganisationOut:
+    return OrganisationOut.for_viewer(organisation, permissions.can_view_private(user, organisation))
+
+
+def _organisations_out(
+    db: Session, user: User, organisations: Sequence[Organisation]
+) -> list[OrganisationOut]:
     """The directory loads only sectors; the API shows every vocabulary: one more query per vocabulary."""
     if not organisations:
         return []
@@ -222,7 +228,7 @@ def _organisations_out(db: Session, organisations: Sequence[Organisation]) -> li
             )
         )
     }
-    return [OrganisationOut.model_validate(loaded[organisation.id]) for organisation in organisations]
+    return [_organisation_out(user, loaded[organisation.id]) for organisation in organisations]
 
 
 # Controllers -------------------------------------------------------------------------------------------
@@ -231,6 +237,7 @@ def _organisations_out(db: Session, organisations: Sequence[Organisation]) -> li
 class OrganisationApiController(Controller):
     path = "/api/v1/organisations"
     tags = ["organisations"]
+    include_in_schema = True
     security = BEARER
     guards = [requires_login]
 
@@ -265,7 +272,7 @@ class OrganisationApiController(Controller):
         )
         found_page = service.search_directory(db, request.user, filters, page, per_page)
         return OrganisationPage(
-            items=_organisations_out(db, found_page.items),
+            items=_organisations_out(db, request.user, found_page.items),
             page=found_page.number,
             per_page=found_page.per_page,
             total=found_page.total,
@@ -279,18 +286,20 @@ class OrganisationApiController(Controller):
         responses=_errors(403),
         sync_to_thread=True,
     )
-    def create_organisation(self, db: Db, data: JSONBody[OrganisationIn]) -> OrganisationOut:
+    def create_organisation(
+        self, request: ApiRequest, db: Db, data: JSONBody[OrganisationIn]
+    ) -> OrganisationOut:
         try:
             organisation = service.create_organisation(db, data)
         except service.OrganisationError as exc:
             raise _invalid(exc.errors, "body") from None
-        return OrganisationOut.model_validate(organisation)
+        return _organisation_out(request.user, organisation)
 
     @get(
         "/{organisation_id:int}", summary="Read an organisation", responses=_errors(404), sync_to_thread=True
     )
     def read_organisation(self, request: ApiRequest, db: Db, organisation_id: ObjectId) -> OrganisationOut:
-        return OrganisationOut.model_validate(_organisation_for(db, request.user, organisation_id))
+        return _organisation_out(request.user, _organisation_for(db, request.user, organisation_id))
 
     @put(
         "/{organisation_id:int}",
@@ -314,7 +323,7 @@ class OrganisationApiController(Controller):
             raise _conflict() from None
         except service.OrganisationError as exc:
             raise _invalid(exc.errors, "body") from None
-        return OrganisationOut.model_validate(organisation)
+        return _organisation_out(user, organisation)
 
     @delete(
         "/{organisation_id:int}",
@@ -372,6 +381,7 @@ class OrganisationApiController(Controller):
 class ContactApiController(Controller):
     path = "/api/v1/contacts"
     tags = ["contacts"]
+    include_in_schema = True
     security = BEARER
     guards = [requires_login]
 
@@ -424,8 +434,10 @@ class ContactApiController(Controller):
 class PartnerApiController(Controller):
     path = "/api/v1/partners"
     tags = ["partners"]
+    include_in_schema = True
     security = BEARER
-    guards = [requires_login]
+    # As the partner pages: the government's counterparts are for the government side.
+    guards = [requires_role(*STAFF)]
 
     @get("/", summary="List partner actors", responses=_errors(), sync_to_thread=True)
     def list_partners(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -40,6 +41,9 @@ PUBLIC_COLUMNS = (
     "completeness",
 )
 STAFF_COLUMNS = ("email", "phone", "provenance", "provenance_detail", "consent_to_share", "contacts")
+# What an .xlsx cell (XML 1.0) cannot hold. The forms refuse control characters, but records saved before that,
+# or written by other means, may still carry them, and one such cell would fail the whole workbook.
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _cell(organisation: Organisation, column: str) -> Any:
@@ -114,10 +118,14 @@ def xlsx_bytes(rows: Iterable[list[Any]]) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Organisations")
     for row in rows:
-        sheet.append([_neutralise(v) for v in row])
+        sheet.append([_neutralise(_xml_safe(v)) for v in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _xml_safe(value: Any) -> Any:
+    return _NOT_IN_XML.sub("", value) if isinstance(value, str) else value
 
 
 def _neutralise(value: Any) -> Any:

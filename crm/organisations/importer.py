@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
+import pickle
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from crm.db.audit import record_event
 from crm.db.base import utcnow
+from crm.db.engine import reading, writing
 from crm.organisations import dedupe, importing, service
 from crm.organisations.models import (
     Organisation,
@@ -135,58 +138,93 @@ def import_organisations(
     existing organisation are imported anyway and reported for review. Raises importing.ImportFileError
     (with nothing changed) when the file cannot be read.
     """
-    header, rows = importing.read_rows(fileobj, filename, reference_vocabulary(session))
-    report = ImportReport(filename=filename, dry_run=dry_run, valid_only=valid_only)
-    report.warnings = _header_warnings(header)
-    columns = {field_name: title for title, field_name in header.mapped.items()}
-    writer = _BatchWriter(
-        session,
-        report,
-        _existing_organisations(session),
-        _existing_import_keys(session),
-        source or filename,
-        frozenset(service.vocabularies(session).vulnerable_audiences),
-    )
-    # Rows are written a batch at a time as they are read, so only one batch of rows is ever held; the
-    # savepoint undoes them if, at the end, the import turns out refused, a dry run, or the file damaged.
-    savepoint = session.begin_nested()
-    try:
-        with writer.duplicates:
-            for row in rows:
-                report.rows_read += 1
-                errors = row.errors or _column_limit_errors(row)
-                if errors:
-                    _reject(report, errors, columns)
-                else:
-                    writer.add(row)
-            writer.flush()
-            writer.report_duplicates()
+    # Reading and checking (most of the time on a large file) happen in a transaction that only reads, so
+    # nobody waits for them; the accepted rows wait in a spool file. Writing them is one short transaction.
+    with _Spool() as spool:
+        with reading(session):
+            header, rows = importing.read_rows(fileobj, filename, reference_vocabulary(session))
+            report = ImportReport(filename=filename, dry_run=dry_run, valid_only=valid_only)
+            try:
+                report.warnings = _header_warnings(header)
+                columns = {field_name: title for title, field_name in header.mapped.items()}
+                writer = _BatchWriter(
+                    report,
+                    spool,
+                    _existing_organisations(session),
+                    _existing_import_keys(session),
+                    source or filename,
+                    frozenset(service.vocabularies(session).vulnerable_audiences),
+                )
+                with writer.duplicates:
+                    for row in rows:
+                        report.rows_read += 1
+                        errors = row.errors or _column_limit_errors(row)
+                        if errors:
+                            _reject(report, errors, columns)
+                        else:
+                            writer.add(row)
+                    writer.flush()
+                    writer.report_duplicates()
+            finally:
+                # Stop the reader while the caller's file is still open (it releases the workbook or text wrapper).
+                _close(rows)
         if dry_run or report.refused:
-            savepoint.rollback()
             return report
-        record_event(
-            session,
-            "import",
-            "organisations",
-            filename[:_ENTITY_ID_LIMIT],
-            filename=filename,
-            source=source,
-            created=report.created,
-            already_imported=report.already_imported,
-            rejected=report.rejected,
-            possible_duplicates=report.possible_duplicates,
-            valid_only=valid_only,
-        )
-        savepoint.commit()
-    except BaseException:
-        if savepoint.is_active:
-            savepoint.rollback()
-        raise
-    finally:
-        # Stop the reader while the caller's file is still open (it releases the workbook or text wrapper).
-        _close(rows)
+        with writing(session):
+            _write_spooled(session, spool, report)
+            record_event(
+                session,
+                "import",
+                "organisations",
+                filename[:_ENTITY_ID_LIMIT],
+                filename=filename,
+                source=source,
+                created=report.created,
+                already_imported=report.already_imported,
+                rejected=report.rejected,
+                possible_duplicates=report.possible_duplicates,
+                valid_only=valid_only,
+            )
     report.written = True
     return report
+
+
+Pending = list[tuple[dict[str, Any], tuple[tuple[str, ...], ...]]]
+
+
+class _Spool:
+    """Batches of accepted rows kept in a temporary file between checking and writing."""
+
+    def __enter__(self) -> _Spool:
+        self.file = tempfile.TemporaryFile()
+        self.batches = 0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.file.close()
+
+    def put(self, batch: Pending) -> None:
+        pickle.dump(batch, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.batches += 1
+
+    def __iter__(self) -> Iterator[Pending]:
+        self.file.seek(0)
+        for _ in range(self.batches):
+            yield pickle.load(self.file)  # noqa: S301  (our own file, written just above)
+
+
+def _write_spooled(session: Session, spool: _Spool, report: ImportReport) -> None:
+    """Write the checked rows. Rows that another import wrote meanwhile are skipped as already imported."""
+    inserter = _Inserter(session)
+    for batch in spool:
+        keys = [organisation["import_key"] for organisation, _ in batch]
+        taken = set(session.scalars(select(_TABLE.c.import_key).where(_TABLE.c.import_key.in_(keys))))
+        if taken:
+            batch = [entry for entry in batch if entry[0]["import_key"] not in taken]
+            report.created -= len(taken)
+            report.already_imported += len(taken)
+        if batch:
+            inserter.write(batch)
 
 
 def translate(template: str, params: dict[str, Any] | tuple[tuple[str, Any], ...]) -> str:
@@ -264,18 +302,18 @@ def _translated_reason(reason: str) -> str:
 
 
 class _BatchWriter:
-    """Skips repeated rows, reports possible duplicates, and writes the new organisations in batches."""
+    """Skips repeated rows, reports possible duplicates, and spools the new organisations in batches."""
 
     def __init__(
         self,
-        session: Session,
         report: ImportReport,
+        spool: _Spool,
         existing: Iterator[dedupe.Candidate],
         seen_keys: set[str],
         detail: str,
         vulnerable_audiences: frozenset[str],
     ) -> None:
-        self.session = session
+        self.spool = spool
         self.report = report
         self.duplicates = dedupe.StreamCheck(existing)
         # Keys of earlier imports and of the rows of this file written so far.
@@ -293,12 +331,11 @@ class _BatchWriter:
             "created_at": started_at,
             "updated_at": started_at,
         }
-        self.sqlite_insert: _SqliteInsert | None = None
         # (organisation row, its codes for each of _LINKS) of the accepted rows not yet written: plain values
         # and tuples, not the parsed values' dicts and lists. Rows waiting for their batch outlive enough
         # collections to reach the garbage collector's oldest generation, and each batch of many containers
         # brought on another full collection of the whole process.
-        self.pending: list[tuple[dict[str, Any], tuple[tuple[str, ...], ...]]] = []
+        self.pending: Pending = []
 
     def add(self, row: importing.ParsedRow) -> None:
         key = import_key(row.values)
@@ -315,47 +352,9 @@ class _BatchWriter:
     def flush(self) -> None:
         if not self.pending:
             return
-        ids = self._insert([organisation for organisation, _ in self.pending])
-        for link, (_, table, column) in enumerate(_LINKS):
-            links = [
-                (ids[organisation["import_key"]], code)
-                for organisation, codes in self.pending
-                for code in codes[link]
-            ]
-            if links:
-                self._insert_links(table, column, links)
+        self.spool.put(self.pending)
         self.report.created += len(self.pending)
         self.pending = []
-
-    def _insert(self, organisations: list[dict[str, Any]]) -> dict[str, int]:
-        """Insert the rows and return their ids by import key, by the engine's fastest route."""
-        connection = self.session.connection()
-        if connection.dialect.name == "postgresql":
-            # psycopg parses a long multi-row INSERT .. RETURNING anew on every call; taking the ids from the
-            # sequence first lets a pipelined executemany do the insert.
-            sequence = func.pg_get_serial_sequence(_TABLE.name, _TABLE.c.id.name)
-            ids = self.session.scalars(
-                select(func.nextval(sequence)).select_from(func.generate_series(1, len(organisations)))
-            )
-            for row, id_ in zip(organisations, ids, strict=True):
-                row["id"] = id_
-            self.session.execute(insert(_TABLE), organisations)
-            return {row["import_key"]: row["id"] for row in organisations}
-        if self.sqlite_insert is None:
-            # Every row has the same columns: _organisation_row builds them all.
-            self.sqlite_insert = _SqliteInsert(connection.dialect, tuple(organisations[0]))
-        return self.sqlite_insert.execute(connection, organisations)
-
-    def _insert_links(self, table: Any, column: str, links: list[tuple[int, str]]) -> None:
-        connection = self.session.connection()
-        if connection.dialect.name == "sqlite":
-            # The driver's executemany on plain tuples, without SQLAlchemy handling each row.
-            quote = connection.dialect.identifier_preparer.quote
-            statement = f"INSERT INTO {quote(table.name)} (organisation_id, {quote(column)}) VALUES (?, ?)"
-            connection.exec_driver_sql(statement, links)
-        else:
-            rows = [{"organisation_id": id_, column: code} for id_, code in links]
-            self.session.execute(insert(table), rows)
 
     def _check_duplicates(self, number: int, values: dict[str, Any]) -> None:
         name, acronym, country = values["name"], values.get("acronym"), values["residence_country"]
@@ -402,6 +401,55 @@ class _BatchWriter:
         row["completeness"] = completeness(profile).score
         row["serves_vulnerable"] = not self.vulnerable_audiences.isdisjoint(profile["audiences"])
         return row
+
+
+class _Inserter:
+    """Writes batches of new organisations and their links, by each engine's fastest route."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.sqlite_insert: _SqliteInsert | None = None
+
+    def write(self, batch: Pending) -> None:
+        ids = self._insert([organisation for organisation, _ in batch])
+        for link, (_, table, column) in enumerate(_LINKS):
+            links = [
+                (ids[organisation["import_key"]], code)
+                for organisation, codes in batch
+                for code in codes[link]
+            ]
+            if links:
+                self._insert_links(table, column, links)
+
+    def _insert(self, organisations: list[dict[str, Any]]) -> dict[str, int]:
+        """Insert the rows and return their ids by import key, by the engine's fastest route."""
+        connection = self.session.connection()
+        if connection.dialect.name == "postgresql":
+            # psycopg parses a long multi-row INSERT .. RETURNING anew on every call; taking the ids from the
+            # sequence first lets a pipelined executemany do the insert.
+            sequence = func.pg_get_serial_sequence(_TABLE.name, _TABLE.c.id.name)
+            ids = self.session.scalars(
+                select(func.nextval(sequence)).select_from(func.generate_series(1, len(organisations)))
+            )
+            for row, id_ in zip(organisations, ids, strict=True):
+                row["id"] = id_
+            self.session.execute(insert(_TABLE), organisations)
+            return {row["import_key"]: row["id"] for row in organisations}
+        if self.sqlite_insert is None:
+            # Every row has the same columns: _organisation_row builds them all.
+            self.sqlite_insert = _SqliteInsert(connection.dialect, tuple(organisations[0]))
+        return self.sqlite_insert.execute(connection, organisations)
+
+    def _insert_links(self, table: Any, column: str, links: list[tuple[int, str]]) -> None:
+        connection = self.session.connection()
+        if connection.dialect.name == "sqlite":
+            # The driver's executemany on plain tuples, without SQLAlchemy handling each row.
+            quote = connection.dialect.identifier_preparer.quote
+            statement = f"INSERT INTO {quote(table.name)} (organisation_id, {quote(column)}) VALUES (?, ?)"
+            connection.exec_driver_sql(statement, links)
+        else:
+            rows = [{"organisation_id": id_, column: code} for id_, code in links]
+            self.session.execute(insert(table), rows)
 
 
 class _SqliteInsert:

@@ -4,6 +4,7 @@ import csv
 import io
 import itertools
 import re
+import zipfile
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -12,10 +13,13 @@ from pathlib import PurePath
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-import openpyxl
 from babel import Locale
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.workbook import Workbook
 
 from crm.organisations.countries import match_key, resolve_country
+from crm.organisations.schemas import CONTROL_CHARACTERS
+from crm.web.i18n import N_
 
 # Messages for the user, kept as fixed format strings so they can be translated before formatting.
 REQUIRED = "is required"
@@ -35,12 +39,17 @@ UNKNOWN_LANGUAGE = "unknown language '{value}'"
 INVALID_WEBSITE = "invalid web address '{value}'"
 INVALID_EMAIL = "invalid email address '{value}'"
 INVALID_PHONE = "invalid phone number '{value}'"
+HAS_CONTROL_CHARACTERS = N_("contains invisible control characters: remove them")
 
 UNSUPPORTED_FILE_TYPE = "'{filename}' cannot be imported: upload a .csv or .xlsx file."
 EMPTY_FILE = "The file is empty."
 NOT_UTF8 = "The file is not UTF-8 text. Save it as 'CSV UTF-8' and upload it again."
 UNREADABLE_CSV = "The CSV file could not be read at row {row}."
 UNREADABLE_XLSX = "The file could not be read as an Excel workbook (.xlsx)."
+XLSX_TOO_LARGE = N_(
+    "This Excel workbook unpacks to more than {limit} MB, more than can be read at once. "
+    "Split it into smaller files, or save it as 'CSV UTF-8' and upload that."
+)
 MISSING_COLUMNS = "Required columns are missing: {columns}."
 UNKNOWN_COLUMNS = "These columns were not recognised and will be ignored: {columns}."
 DUPLICATE_COLUMNS = "These columns repeat an earlier column and will be ignored: {columns}."
@@ -128,6 +137,9 @@ _COUNT_LIMIT = 2_147_483_647
 _REMEMBERED_CELLS = 1024
 # Long cell contents would swamp an error message; the user only needs enough to find the cell.
 _QUOTED_VALUE_LIMIT = 60
+# An .xlsx file is a zip archive: a few kilobytes can unpack to gigabytes of sheet XML. A workbook unpacking to
+# more than this is refused before it is read (and a part that unpacks past it while being read, too).
+MAX_XLSX_UNPACKED_BYTES = 256 * 1024 * 1024
 
 _YES = frozenset({"yes", "y", "true", "1", "oui", "o", "vrai"})
 _NO = frozenset({"no", "n", "false", "0", "non", "faux"})
@@ -277,7 +289,9 @@ def _csv_records(fileobj: BinaryIO) -> Generator[list[str], None, None]:
 def _xlsx_records(fileobj: BinaryIO) -> Generator[list[str], None, None]:
     # openpyxl reports damaged or foreign files with many exception types, hence the broad excepts.
     try:
-        workbook = openpyxl.load_workbook(fileobj, read_only=True, data_only=True)
+        workbook = _open_workbook(fileobj, MAX_XLSX_UNPACKED_BYTES)
+    except _TooLarge as error:
+        raise _too_large(error.limit) from error
     except Exception as error:
         raise ImportFileError(UNREADABLE_XLSX) from error
     try:
@@ -287,10 +301,71 @@ def _xlsx_records(fileobj: BinaryIO) -> Generator[list[str], None, None]:
             sheet.reset_dimensions()
             for cells in sheet.iter_rows(values_only=True):
                 yield [_cell_text(cell) for cell in cells]
+    except _TooLarge as error:
+        raise _too_large(error.limit) from error
     except Exception as error:
         raise ImportFileError(UNREADABLE_XLSX) from error
     finally:
         workbook.close()
+
+
+def _open_workbook(fileobj: BinaryIO, limit: int) -> Workbook:
+    """openpyxl's load_workbook (read-only, values only) reading the zip through _CappedZipFile."""
+    reader = ExcelReader(fileobj, read_only=True, data_only=True)
+    # Every part openpyxl reads, now and while the rows are iterated, comes through `reader.archive`.
+    reader.archive = _CappedZipFile(fileobj, limit)
+    reader.read()
+    return reader.wb
+
+
+def _too_large(limit: int) -> ImportFileError:
+    return ImportFileError(XLSX_TOO_LARGE, limit=max(1, limit // (1024 * 1024)))
+
+
+class _TooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+class _CappedZipFile(zipfile.ZipFile):
+    """A zip whose members may unpack to `limit` bytes in all, as declared, and each as actually streamed."""
+
+    def __init__(self, fileobj: BinaryIO, limit: int) -> None:
+        super().__init__(fileobj)
+        self.limit = limit
+        if sum(member.file_size for member in self.infolist()) > limit:
+            raise _TooLarge(limit)
+
+    def open(self, name: Any, mode: Any = "r", pwd: bytes | None = None, **kwargs: Any) -> Any:
+        member = super().open(name, mode, pwd, **kwargs)
+        # A declared size can lie: count what the member really unpacks to as it is read.
+        return _CappedStream(member, self.limit) if mode == "r" else member
+
+
+class _CappedStream(io.RawIOBase):
+    """A member of the zip read in chunks, raising _TooLarge once it has given more than `limit` bytes."""
+
+    def __init__(self, member: BinaryIO, limit: int) -> None:
+        super().__init__()
+        self.member = member
+        self.limit = limit
+        self.left = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.member.read(min(len(buffer), self.left + 1))
+        self.left -= len(data)
+        if self.left < 0:
+            raise _TooLarge(self.limit)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.member.close()
+        super().close()
 
 
 def _map_header(header: Sequence[str]) -> tuple[HeaderReport, list[tuple[int, str]]]:
@@ -364,6 +439,8 @@ def _parse_rows(
                 cells.extend([""] * (width - len(cells)))
             values: dict[str, Any] = {}
             errors: list[RowError] = []
+            # One search of the whole row; only a row with a control character somewhere is searched by cell.
+            suspicious = CONTROL_CHARACTERS.search("".join(cells)) is not None
             for index, field_name, parse, required, empty in fields:
                 text = cells[index]
                 if not text:
@@ -371,6 +448,9 @@ def _parse_rows(
                         errors.append(_row_error(number, field_name, (REQUIRED, {})))
                     else:
                         values[field_name] = empty
+                    continue
+                if suspicious and CONTROL_CHARACTERS.search(text):
+                    errors.append(_row_error(number, field_name, (HAS_CONTROL_CHARACTERS, {})))
                     continue
                 try:
                     values[field_name] = parse(text)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 from crm.organisations.countries import resolve_country
 from crm.organisations.models import (
@@ -21,6 +22,19 @@ from crm.web.forms import own_message
 from crm.web.i18n import N_
 
 UNKNOWN_COUNTRY = own_message(N_("Choose a country from the list."))
+CONTROL_CHARACTERS_FOUND = own_message(
+    N_("Remove the invisible control characters from this text (they often come with pasted text).")
+)
+
+# Control characters but tab, newline and carriage return (a text box's line break): no one types them, and a
+# spreadsheet cannot hold them (one such acronym broke the Excel export for everyone).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+# Every item of a list is capped, and so is their number, so no list can carry megabytes into a record.
+MAX_LIST_ITEMS = 50
+# As long as the vocabularies' code column.
+Code = Annotated[str, StringConstraints(max_length=40)]
+ShortText = Annotated[str, StringConstraints(max_length=100)]
 
 
 def _country(value: str | None) -> str | None:
@@ -50,9 +64,21 @@ def _website(value: str | None) -> str | None:
     return value
 
 
-class OrganisationIn(BaseModel):
+class _Input(BaseModel):
+    """What every form and API body shares: trimmed text, free of control characters."""
+
     model_config = ConfigDict(str_strip_whitespace=True)
 
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        texts = value if isinstance(value, list) else (value,)
+        if any(isinstance(text, str) and CONTROL_CHARACTERS.search(text) for text in texts):
+            raise ValueError(CONTROL_CHARACTERS_FOUND)
+        return value
+
+
+class OrganisationIn(_Input):
     name: str = Field(min_length=1, max_length=200)
     acronym: str | None = Field(default=None, max_length=30)
     description: str | None = Field(default=None, max_length=5000)
@@ -64,17 +90,17 @@ class OrganisationIn(BaseModel):
     website: str | None = Field(default=None, max_length=300)
     email: EmailStr | None = None
     phone: str | None = Field(default=None, max_length=40)
-    sectors: list[str] = Field(default_factory=list)
-    capital_kinds: list[str] = Field(default_factory=list)
-    audiences: list[str] = Field(default_factory=list)
-    languages: list[str] = Field(default_factory=list, max_length=20)
+    sectors: list[Code] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    capital_kinds: list[Code] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    audiences: list[Code] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    languages: list[Code] = Field(default_factory=list, max_length=20)
     members_count: int | None = Field(default=None, ge=0, le=100_000_000)
     volunteers_count: int | None = Field(default=None, ge=0, le=100_000_000)
     staff_count: int | None = Field(default=None, ge=0, le=1_000_000)
     budget_band: BudgetBand | None = None
-    skills_offered: list[str] = Field(default_factory=list, max_length=30)
+    skills_offered: list[ShortText] = Field(default_factory=list, max_length=30)
     contribution_to: str | None = Field(default=None, max_length=2000)
-    contribution_modes: list[ContributionMode] = Field(default_factory=list)
+    contribution_modes: list[ContributionMode] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     provenance: Provenance = Provenance.OFFICER_ENTRY
     provenance_detail: str | None = Field(default=None, max_length=200)
     consent_to_share: bool = False
@@ -137,16 +163,30 @@ class OrganisationOut(BaseModel):
     consent_to_share: bool
     completeness: int
 
+    @classmethod
+    def for_viewer(cls, organisation: object, private: bool) -> OrganisationOut:
+        """The organisation as a viewer may read it: `private` (see permissions.can_view_private) shows the
+        organisation's own email and phone, which the profile page shows on the same condition."""
+        out = cls.model_validate(organisation)
+        return out if private else out.model_copy(update=dict.fromkeys(PRIVATE_FIELDS))
 
-class ContactIn(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
 
+PRIVATE_FIELDS = ("email", "phone")
+
+
+class ContactIn(_Input):
     full_name: str = Field(min_length=1, max_length=200)
     role_title: str | None = Field(default=None, max_length=120)
     email: EmailStr | None = None
     phone: str | None = Field(default=None, max_length=40)
     consent: ConsentStatus = ConsentStatus.PENDING
     consent_date: date | None = None
+
+
+class ContactForm(ContactIn):
+    """The contact form asks for consent with no answer chosen in advance: whoever records a person states it."""
+
+    consent: ConsentStatus
 
 
 class ContactOut(BaseModel):
@@ -164,9 +204,7 @@ class ContactOut(BaseModel):
     consent_date: date | None
 
 
-class PartnerIn(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
-
+class PartnerIn(_Input):
     name: str = Field(min_length=1, max_length=200)
     type: PartnerType
     country: str | None = None
@@ -189,9 +227,7 @@ class PartnerOut(BaseModel):
     description: str | None
 
 
-class ActivityIn(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
-
+class ActivityIn(_Input):
     kind: ActivityKind
     occurred_on: date
     summary: str = Field(min_length=1, max_length=5000)

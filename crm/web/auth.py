@@ -13,6 +13,28 @@ Authenticate = Callable[[Scope], Awaitable[Any]]
 SKIPPED_PREFIXES = ("/static/", "/healthz", "/favicon.ico")
 
 
+class SignInUnavailable(Exception):
+    """The signed-in user could not be looked up (database unreachable or overloaded): answer 503, since
+    serving the request anonymously would tell a signed-in user, or a valid API token, that they are not."""
+
+
+async def _send_unavailable(scope: Scope, send: Send) -> None:
+    if scope["path"].startswith("/api/"):
+        body = b'{"status_code":503,"detail":"Service unavailable, try again shortly."}'
+        content_type = b"application/json"
+    else:
+        body = b"Service unavailable, try again shortly."
+        content_type = b"text/plain; charset=utf-8"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [(b"content-type", content_type), (b"retry-after", b"5")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 class AuthMiddleware:
     """Sets scope['user'] and the request's language and time zone; refusing is left to route guards."""
 
@@ -29,7 +51,11 @@ class AuthMiddleware:
             scope["user"] = None
             await self.app(scope, receive, send)
             return
-        user = await self.authenticate(scope)
+        try:
+            user = await self.authenticate(scope)
+        except SignInUnavailable:
+            await _send_unavailable(scope, send)
+            return
         scope["user"] = user
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         cookie_language = cookie_value(headers.get("cookie", ""), "crm_lang")

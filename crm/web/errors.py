@@ -8,11 +8,13 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.orm.exc import StaleDataError
 
+from crm.db.engine import is_busy
+from crm.web.forms import OWN_MESSAGES
 from crm.web.i18n import N_, current_language, gettext, pick_language
 
 logger = logging.getLogger("crm")
@@ -29,12 +31,25 @@ TITLES = {
     429: N_("Too many requests"),
     500: N_("Something went wrong"),
 }
+BUSY = N_("The database is busy with other changes. Nothing was saved: try again in a moment.")
+NESTED_TOO_DEEPLY = N_("The JSON body is nested too deeply.")
 MESSAGES = {
     403: N_("You do not have permission to see or change this."),
     404: N_("There is nothing at this address, or you may not see it."),
     409: N_("Someone else changed this record after you opened it. Reload to see their changes, then retry."),
     500: N_("An unexpected error occurred. It has been logged; please try again later."),
 }
+
+
+class SafeJsonRequest(Request[Any, Any, Any]):
+    """The app's request class: a JSON body nested too deeply to decode is a bad request (400), not a crash."""
+
+    async def json(self) -> Any:
+        try:
+            return await super().json()
+        except RecursionError:
+            # The decoder (msgspec) descends one level of the stack per '[' or '{': some 1,000 levels exhaust it.
+            raise ClientException(detail=gettext(NESTED_TOO_DEEPLY)) from None
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:
@@ -75,15 +90,37 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
             return Response(None, status_code=401, headers={"HX-Redirect": target})
         return Redirect(target)
     detail = exc.detail if exc.detail and exc.detail != _default_detail(exc.status_code) else None
-    extra = exc.extra if isinstance(exc.extra, list | dict) else None
+    extra = _own_messages_translated(exc.extra) if isinstance(exc.extra, list | dict) else None
     response = error_response(request, exc.status_code, _public_detail(exc.status_code, detail), extra)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
 
 
+def _own_messages_translated(extra: list[Any] | dict[str, Any]) -> list[Any] | dict[str, Any]:
+    """Fields failing our own validators read as on the forms: pydantic's "Value error, " prefix off, translated."""
+    if isinstance(extra, dict):
+        return extra
+    fields = []
+    for field in extra:
+        message = field.get("message") if isinstance(field, dict) else None
+        own = message.removeprefix("Value error, ") if isinstance(message, str) else None
+        fields.append({**field, "message": gettext(own)} if own in OWN_MESSAGES else field)
+    return fields
+
+
 def stale_data_handler(request: Request[Any, Any, Any], exc: StaleDataError) -> Response[Any]:
     return error_response(request, HTTP_409_CONFLICT)
+
+
+def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Others hold the lock or every connection: the change was not made, and the client may retry."""
+    if not is_busy(exc):
+        return internal_error_handler(request, exc)
+    logger.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+    response = error_response(request, HTTP_409_CONFLICT, gettext(BUSY))
+    response.headers["Retry-After"] = "2"
+    return response
 
 
 def out_of_range_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -513,3 +513,24 @@ def test_openapi_lists_the_api_with_bearer_security(client: Any) -> None:
             assert operation["responses"]["401"]["content"]["application/json"]["schema"] == {
                 "$ref": "#/components/schemas/ApiError"
             }, (path, method)
+
+
+def test_email_and_phone_are_shown_to_whom_the_profile_page_shows_them(
+    officer: User,
+    trainer: User,
+    api_client: Any,
+    login: Any,
+    make_organisation: Any,
+    make_representative: Any,
+) -> None:
+    organisation = make_organisation(email="contact@asso.example.org", phone="+33 1 23 45 67 89")
+    representative = make_representative(organisation)
+    for user, private in ((officer, True), (representative, True), (trainer, False)):
+        body = api_client(user).get(f"{API}/{organisation.id}").json()
+        listed = api_client(user).get(API).json()["items"][0]
+        page = login(user).get(f"/organisations/{organisation.id}").text
+        assert ("contact@asso.example.org" in page) is private
+        assert (body["email"], body["phone"]) == (
+            ("contact@asso.example.org", "+33 1 23 45 67 89") if private else (None, None)
+        )
+        assert listed["email"] == body["email"]

@@ -45,10 +45,15 @@ def test_a_failed_commit_is_an_error_and_saves_nothing(
     client.cookies = signed_in.cookies
     assert client.get("/organisations/new").status_code == 200
 
-    def refuse(self: Session) -> None:
-        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+    commit = Session.commit
 
-    monkeypatch.setattr(Session, "commit", refuse)
+    def refuse_writes(self: Session) -> None:
+        # The sign-in lookup's own read-only transaction commits as usual; the form's write fails.
+        if self.info.get("writes"):
+            raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+        commit(self)
+
+    monkeypatch.setattr(Session, "commit", refuse_writes)
     response = client.submit("/organisations/new", NEW_ORGANISATION, follow_redirects=False)
     monkeypatch.undo()
 
