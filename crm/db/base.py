@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Integer, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Integer, MetaData, Table, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 # Fixed constraint names keep migrations identical on SQLite and PostgreSQL.
@@ -42,6 +43,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    @classmethod
+    def __table_cls__(cls, name: str, metadata: MetaData, *args: Any, **kwargs: Any) -> Table:
+        # Integer keys are never reused: without AUTOINCREMENT, SQLite gives a deleted row's id to the next row,
+        # and the audit log's entries about the deleted record would name the new one. (PostgreSQL's
+        # sequences never go back.) Tables without a single integer key are unaffected.
+        return Table(name, metadata, *args, **{"sqlite_autoincrement": True, **kwargs})
 
 
 class IdMixin:

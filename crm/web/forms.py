@@ -16,6 +16,7 @@ ERROR_MESSAGES = {
     "missing": N_("This field is required."),
     "string_type": N_("This field is required."),
     "too_short": N_("Choose at least one."),
+    "too_long": N_("Too many entries."),
     "list_type": N_("Choose at least one."),
     "string_too_short": N_("This field is required."),
     "string_too_long": N_("This value is too long."),
