@@ -35,7 +35,7 @@ from wordlists import AUDIENCE_WEIGHTS, CAPITAL_WEIGHTS, ORIGINS, RESIDENCES, SE
 from crm.accounts import service as accounts
 from crm.accounts.models import User
 from crm.db.engine import make_engine, make_sessionmaker
-from crm.organisations import service
+from crm.organisations import directory
 from crm.organisations.models import Organisation
 from crm.organisations.profile import query_terms
 from crm.organisations.service import SORTS, DirectoryFilters, directory_query
@@ -381,10 +381,10 @@ def breakdown(engine: Engine, client: Any, user_id: int, role: str) -> None:
             filters = DirectoryFilters(**values)
 
             def run_page(filters: DirectoryFilters = filters, page: int = page) -> None:
-                service.directory_page(session, user, filters, page, PER_PAGE)
+                directory.directory_page(session, user, filters, page, PER_PAGE)
                 session.expunge_all()
 
-            count_ms = timed(lambda filters=filters: service.count_directory(session, user, filters))
+            count_ms = timed(lambda filters=filters: directory.count_directory(session, user, filters))
             # directory_page counts too (to keep the page in range): its own rows and sectors are the rest.
             page_ms = timed(run_page) - count_ms
             params: list[tuple[str, str]] = [("page", str(page))] if page > 1 else []

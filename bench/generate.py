@@ -5,8 +5,8 @@ Usage: python bench/generate.py --database-url URL [--organisations 100000] [--c
 The database is migrated first (crm.db.migrate.upgrade) and given the reference vocabularies
 (crm.seeding.load_reference); it must hold no organisation yet. Rows go in with SQLAlchemy Core
 `connection.execute(insert(table), batch_of_dicts)` inside one transaction, so the ORM audit log is not
-written for them. The derived columns (search_text, completeness, serves_vulnerable) are computed with the same functions as
-crm.organisations.service.refresh_derived. Two users are created, both with the password in benchlib:
+written for them. The derived columns (search_text, name_key, completeness, serves_vulnerable) come from the same function as
+crm.organisations.service.refresh_derived: profile.derived_columns. Two users are created, both with the password in benchlib:
 a liaison officer (sees everything) and the representative of one organisation that did not consent.
 """
 
@@ -19,11 +19,13 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import benchlib
 from anyascii import anyascii
 from sqlalchemy import Connection, Integer, Table, cast, func, insert, select, text
+from sqlalchemy.engine import make_url
 from wordlists import (
     ADJECTIVES,
     ANGLOPHONE,
@@ -70,8 +72,7 @@ from crm.organisations.models import (
     Provenance,
     Sector,
 )
-from crm.organisations.profile import completeness, search_text
-from crm.organisations.service import PROFILE_COLUMNS
+from crm.organisations.profile import derived_columns
 
 BATCH = 5_000
 END = datetime(2026, 11, 1, tzinfo=UTC)
@@ -263,16 +264,9 @@ class Generator:
             "created_at": created,
             "updated_at": updated,
         }
-        # Exactly what refresh_derived computes (same functions, same inputs).
-        row["search_text"] = search_text(
-            row["name"], row["acronym"], row["residence_city"], row["description"]
-        )
-        values = {column: row[column] for column in PROFILE_COLUMNS}
-        values.update(
-            sectors=sectors, capital_kinds=capitals, audiences=audiences, initiatives=[True] * initiatives
-        )
-        row["completeness"] = completeness(values).score
-        row["serves_vulnerable"] = any(code in self.vulnerable for code in audiences)
+        # What refresh_derived stores (the same function, the same inputs).
+        links = {"sectors": sectors, "capital_kinds": capitals, "audiences": audiences}
+        row.update(derived_columns({**row, **links}, initiatives, self.vulnerable))
         row["_sectors"] = sectors
         row["_capitals"] = capitals
         row["_audiences"] = audiences
@@ -474,6 +468,10 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
+    sqlite_file = make_url(args.database_url).database if args.database_url.startswith("sqlite") else None
+    if sqlite_file:
+        # The folder (bench/out/ by default) may not exist yet on a fresh checkout.
+        Path(sqlite_file).parent.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(args.database_url)
     engine = make_engine(args.database_url)
     with make_sessionmaker(engine)() as session:

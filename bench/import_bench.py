@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from crm import seeding  # noqa: E402
 from crm.db import migrate  # noqa: E402
 from crm.db.engine import make_engine, make_sessionmaker  # noqa: E402
-from crm.organisations.importer import import_organisations  # noqa: E402
+from crm.organisations.imports.writer import import_organisations  # noqa: E402
 
 HEADER = [
     "Name",

@@ -29,7 +29,10 @@ from crm.db.audit import set_actor
 from crm.db.engine import CrmSession, make_engine, pool_options, will_write
 from crm.organisations.api import API_HANDLERS
 from crm.organisations.controllers import ORGANISATION_HANDLERS
-from crm.organisations.import_controllers import IMPORT_HANDLERS
+from crm.organisations.imports.page import IMPORT_HANDLERS
+from crm.organisations.representatives import RepresentativesController
+from crm.partners.api import API_HANDLERS as PARTNER_API_HANDLERS
+from crm.partners.controllers import PARTNER_HANDLERS
 from crm.settings import PROJECT_ROOT, Settings, get_settings
 from crm.web import errors, flash
 from crm.web.auth import AuthMiddleware
@@ -49,10 +52,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     db_config = SQLAlchemySyncConfig(
         engine_instance=engine, session_config=SyncSessionConfig(expire_on_commit=False, class_=CrmSession)
     )
-    db_config.before_send_handler = make_transaction_hook(db_config.session_scope_key)
 
     def session_for_scope(scope: Any) -> Session:
         return db_config.provide_session(scope["litestar_app"].state, scope)
+
+    db_config.before_send_handler = make_transaction_hook(session_for_scope)
 
     def provide_db(db_session: RawDb, request: Request[Any, Any, Any]) -> Session:
         set_actor(db_session, request.user.id if request.user is not None else None)
@@ -76,6 +80,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             UserAdminController,
             TokenController,
             *ORGANISATION_HANDLERS,
+            *PARTNER_HANDLERS,
+            *PARTNER_API_HANDLERS,
+            RepresentativesController,
             *IMPORT_HANDLERS,
             *API_HANDLERS,
         ],

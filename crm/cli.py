@@ -12,12 +12,14 @@ import click
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-import crm.organisations.models  # noqa: F401  (users.organisation_id refers to its table)
+import crm.models  # noqa: F401  (every table, e.g. users.organisation_id refers to organisations)
 from crm.accounts import service as accounts
 from crm.accounts.roles import Role
 from crm.db.engine import session_scope
-from crm.organisations.import_cli import import_group
-from crm.settings import Settings, SettingsError, load_settings
+from crm.organisations.imports.command import import_group
+from crm.settings import Settings, SettingsError, default_language, load_settings
+from crm.web import i18n
+from crm.web.i18n import gettext as _
 
 
 class UserMistake(click.ClickException):
@@ -25,16 +27,19 @@ class UserMistake(click.ClickException):
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run the command in the default language (CRM_DEFAULT_LANGUAGE), its mistakes as one translated line."""
+
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except SettingsError as exc:
-            raise UserMistake(f"configuration: {exc}") from None
-        except accounts.AccountError as exc:
-            raise UserMistake(f"{exc.field}: {exc.message}") from None
-        except OperationalError as exc:
-            raise UserMistake(f"database error: {exc.orig}") from None
+        with i18n.in_language(default_language()):
+            try:
+                return func(*args, **kwargs)
+            except SettingsError as exc:
+                raise UserMistake(_("configuration: %(problems)s") % {"problems": exc.text(_)}) from None
+            except accounts.AccountError as exc:
+                raise UserMistake(f"{exc.field}: {exc.text(_)}") from None
+            except OperationalError as exc:
+                raise UserMistake(_("database error: %(error)s") % {"error": exc.orig}) from None
 
     return wrapper
 
@@ -50,7 +55,7 @@ def db_session(settings: Settings) -> AbstractContextManager[Session]:
 def read_password_stdin() -> str:
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
-        raise UserMistake("password: nothing was read from standard input")
+        raise UserMistake(_("password: nothing was read from standard input"))
     return password
 
 
@@ -75,7 +80,7 @@ def db_upgrade(revision: str) -> None:
     from crm.db import migrate
 
     migrate.upgrade(settings_for_cli().database_url, revision)
-    click.echo(f"database upgraded to {revision}")
+    click.echo(_("database upgraded to %(revision)s") % {"revision": revision})
 
 
 @db.command("downgrade")
@@ -86,7 +91,7 @@ def db_downgrade(revision: str) -> None:
     from crm.db import migrate
 
     migrate.downgrade(settings_for_cli().database_url, revision)
-    click.echo(f"database downgraded to {revision}")
+    click.echo(_("database downgraded to %(revision)s") % {"revision": revision})
 
 
 @db.command("current")
@@ -95,7 +100,7 @@ def db_current() -> None:
     """Show the database's current revision."""
     from crm.db import migrate
 
-    click.echo(migrate.current(settings_for_cli().database_url) or "no revision (empty database)")
+    click.echo(migrate.current(settings_for_cli().database_url) or _("no revision (empty database)"))
 
 
 @main.group()
@@ -111,7 +116,7 @@ def seed_reference() -> None:
 
     with db_session(settings_for_cli()) as session:
         seeding.load_reference(session)
-    click.echo("reference data loaded")
+    click.echo(_("reference data loaded"))
 
 
 @seed.command("demo")
@@ -124,14 +129,13 @@ def seed_demo() -> None:
     with db_session(settings) as session:
         if seeding.database_is_empty(session):
             seeding.load_demo(session)
-            click.echo("demo data loaded")
+            click.echo(_("demo data loaded"))
         else:
-            click.echo("database already has data; demo data not loaded again")
-    click.echo("demo logins:")
+            click.echo(_("database already has data; demo data not loaded again"))
+    click.echo(_("demo logins:"))
     for login in seeding.demo_logins():
-        click.echo(
-            f"  {login['email']:<28} password: {login['password']:<16} roles: {', '.join(login['roles'])}"
-        )
+        line = _("%(email)-28s password: %(password)-16s roles: %(roles)s")
+        click.echo("  " + line % {**login, "roles": ", ".join(login["roles"])})
 
 
 @main.group()
@@ -143,14 +147,31 @@ def user() -> None:
 @click.argument("email")
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--name", "full_name", default="", help="Full name.")
+@click.option(
+    "--organisation",
+    "organisation_id",
+    type=click.IntRange(1, 2**31 - 1),
+    help="Number (ID) of the organisation the user represents (needs --role org_representative).",
+)
 @click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
 @friendly
-def user_create(email: str, roles: tuple[str, ...], full_name: str, password_stdin: bool) -> None:
+def user_create(
+    email: str, roles: tuple[str, ...], full_name: str, organisation_id: int | None, password_stdin: bool
+) -> None:
     """Create a user with one or more roles."""
     password = read_password_stdin()
     with db_session(settings_for_cli()) as session:
-        created = accounts.create_user(session, email, password, roles, full_name=full_name)
-        click.echo(f"user {created.email} created with roles {', '.join(sorted(roles))}")
+        created = accounts.create_user(
+            session, email, password, roles, full_name=full_name, organisation_id=organisation_id
+        )
+        represented = accounts.represented_organisation(session, created)
+        done: dict[str, object] = {"email": created.email, "roles": ", ".join(sorted(roles))}
+        if represented:
+            message = _("user %(email)s created with roles %(roles)s, representing %(organisation)s (%(id)d)")
+            done |= {"organisation": represented.name, "id": represented.id}
+        else:
+            message = _("user %(email)s created with roles %(roles)s")
+        click.echo(message % done)
 
 
 @user.command("set-password")
@@ -163,9 +184,9 @@ def user_set_password(email: str, password_stdin: bool) -> None:
     with db_session(settings_for_cli()) as session:
         found = accounts.get_user_by_email(session, email)
         if found is None:
-            raise UserMistake(f"no user with email {email}")
+            raise UserMistake(_("no user with email %(email)s") % {"email": email})
         accounts.set_password(session, found, password)
-    click.echo(f"password of {email} changed")
+    click.echo(_("password of %(email)s changed") % {"email": email})
 
 
 @main.command()

@@ -13,8 +13,11 @@ from crm.accounts import service as accounts
 from crm.accounts.models import User
 from crm.accounts.passwords import hash_password
 from crm.organisations import service as organisations
-from crm.organisations.models import Initiative, PartnerActor
-from crm.organisations.schemas import ActivityIn, ContactIn, OrganisationIn, PartnerIn
+from crm.organisations import vocabularies
+from crm.organisations.models import Initiative
+from crm.organisations.schemas import ActivityIn, ContactIn, OrganisationIn
+from crm.partners.models import PartnerActor
+from crm.partners.schemas import PartnerIn
 from crm.settings import PROJECT_ROOT
 
 SEEDS_DIR = PROJECT_ROOT / "seeds"
@@ -30,7 +33,7 @@ def database_is_empty(session: Session) -> bool:
 
 
 def load_reference(session: Session) -> None:
-    organisations.load_reference(
+    vocabularies.load_reference(
         session,
         sectors=read_seed("reference/sectors.json"),
         capital_kinds=read_seed("reference/capital_kinds.json"),
@@ -100,7 +103,7 @@ def _load_organisation(session: Session, entry: dict[str, Any]) -> int:
     organisations.refresh_derived(
         organisation,
         len(entry.get("initiatives", [])),
-        organisations.vocabularies(session).vulnerable_audiences,
+        vocabularies.vocabularies(session).vulnerable_audiences,
     )
     session.flush()
     return organisation.id

@@ -5,13 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import crm.accounts.models  # noqa: F401  (registers tables on Base.metadata)
-import crm.organisations.models  # noqa: F401
-from crm.db.audit import AuditLog  # noqa: F401
-from crm.db.base import Base
+from crm.models import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def include_name(name: str | None, type_: str, _parent: dict[str, str | None]) -> bool:

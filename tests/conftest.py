@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+import crm.models  # noqa: F401  (the whole schema, as Alembic sees it)
 from crm.accounts import service as accounts
 from crm.accounts.models import User
 from crm.accounts.passwords import hash_password

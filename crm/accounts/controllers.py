@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
+from sqlalchemy.orm import Session
 
 from crm.accounts import service
 from crm.accounts.models import User
@@ -108,20 +109,36 @@ class AuthController(Controller):
             raise HTTPException(status_code=400, detail=_("Unknown language."))
         user: User | None = request.user
         if user is not None:
-            db.get(User, user.id).language = code  # type: ignore[union-attr]
+            service.set_language(db, user, code)
         response: Response[Any] = Redirect(safe_next(next))
         response.set_cookie(LANGUAGE_COOKIE, code, samesite="lax", path="/", max_age=365 * 86400)
         return response
 
 
-def _user_form_context(user: User | None, form: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+def _user_form_context(
+    db: Session, user: User | None, form: dict[str, Any], errors: dict[str, str]
+) -> dict[str, Any]:
     return {
         "user_obj": user,
         "form": form,
         "errors": errors,
         "role_choices": [(role.value, _(ROLE_LABELS[role])) for role in Role],
         "time_zones": [(tz, tz) for tz in sorted(available_timezones())],
+        "chosen_organisation": _chosen_organisation(db, form.get("organisation")),
     }
+
+
+def _chosen_organisation(db: Session, value: object) -> service.OrganisationName | None:
+    """The organisation the form names (shown by its name in the picker), whatever the user typed."""
+    try:
+        organisation_id = int(str(value))
+    except ValueError:
+        return None
+    return service.organisation_name(db, organisation_id) if 0 < organisation_id < 2**31 else None
+
+
+def _account_error(exc: service.AccountError) -> dict[str, str]:
+    return {exc.field: exc.text(_)}
 
 
 def _form_from_user(user: User) -> dict[str, Any]:
@@ -132,6 +149,7 @@ def _form_from_user(user: User) -> dict[str, Any]:
         "language": user.language,
         "time_zone": user.time_zone,
         "is_active": user.is_active,
+        "organisation": user.organisation_id,
         "version": user.version,
     }
 
@@ -146,15 +164,15 @@ class UserAdminController(Controller):
         users = service.list_users(db, number, per_page, q)
         return Template("accounts/users.html", context={"page": users, "q": q, "role_labels": ROLE_LABELS})
 
-    @get("/new", sync_to_thread=False)
-    def new_user(self, settings: AppSettings) -> Template:
+    @get("/new", sync_to_thread=True)
+    def new_user(self, db: Db, settings: AppSettings) -> Template:
         form = {
             "roles": [],
             "language": settings.default_language,
             "time_zone": settings.time_zone,
             "is_active": True,
         }
-        return Template("accounts/user_form.html", context=_user_form_context(None, form, {}))
+        return Template("accounts/user_form.html", context=_user_form_context(db, None, form, {}))
 
     @post("/new", sync_to_thread=True)
     def create_user(self, request: Request[Any, Any, Any], db: Db, data: FormBody) -> Response[Any]:
@@ -170,28 +188,30 @@ class UserAdminController(Controller):
                 full_name=form.full_name,
                 language=form.language,
                 time_zone=form.time_zone,
+                organisation_id=form.organisation,
             )
             user.is_active = form.is_active
         except FormErrors as exc:
-            return Template("accounts/user_form.html", context=_user_form_context(None, data, exc.errors))
+            return Template("accounts/user_form.html", context=_user_form_context(db, None, data, exc.errors))
         except service.AccountError as exc:
-            errors = {exc.field: _(exc.message)}
-            return Template("accounts/user_form.html", context=_user_form_context(None, data, errors))
+            return Template(
+                "accounts/user_form.html", context=_user_form_context(db, None, data, _account_error(exc))
+            )
         flash(request, _("User %(email)s created.") % {"email": user.email})
         return Redirect("/admin/users")
 
     @get("/{user_id:int}", sync_to_thread=True)
     def edit_user(self, db: Db, user_id: FromPath[int]) -> Template:
-        user = found(db.get(User, user_id))
+        user = found(service.get_user(db, user_id))
         return Template(
-            "accounts/user_form.html", context=_user_form_context(user, _form_from_user(user), {})
+            "accounts/user_form.html", context=_user_form_context(db, user, _form_from_user(user), {})
         )
 
     @post("/{user_id:int}", sync_to_thread=True)
     def update_user(
         self, request: Request[Any, Any, Any], db: Db, user_id: FromPath[int], data: FormBody
     ) -> Response[Any]:
-        user = found(db.get(User, user_id))
+        user = found(service.get_user(db, user_id))
         try:
             form = parse(UserForm, data, multi=("roles",))
             if form.version != user.version:
@@ -209,19 +229,23 @@ class UserAdminController(Controller):
                 raise FormErrors({"time_zone": _("Unknown time zone.")})
             if form.password:
                 service.validate_password(form.password)
+            # Checked before anything changes: a form shown again with its errors must have changed nothing.
+            service.organisation_to_represent(db, form.roles, form.organisation)
             user.full_name = form.full_name
             user.language = form.language
             user.time_zone = form.time_zone
             user.is_active = form.is_active
             service.set_roles(db, user, form.roles)
+            service.set_organisation(db, user, form.organisation)
             if form.password:
                 service.set_password(db, user, form.password)
-            db.flush()
+            service.save(db)
         except FormErrors as exc:
-            return Template("accounts/user_form.html", context=_user_form_context(user, data, exc.errors))
+            return Template("accounts/user_form.html", context=_user_form_context(db, user, data, exc.errors))
         except service.AccountError as exc:
-            errors = {exc.field: _(exc.message)}
-            return Template("accounts/user_form.html", context=_user_form_context(user, data, errors))
+            return Template(
+                "accounts/user_form.html", context=_user_form_context(db, user, data, _account_error(exc))
+            )
         flash(request, _("User %(email)s saved.") % {"email": user.email})
         return Redirect("/admin/users")
 
@@ -247,7 +271,7 @@ class TokenController(Controller):
         except FormErrors as exc:
             errors = exc.errors
         except service.AccountError as exc:
-            errors = {exc.field: _(exc.message)}
+            errors = _account_error(exc)
         tokens = service.list_api_tokens(db, request.user)
         return Template(
             "accounts/tokens.html", context={"tokens": tokens, "new_secret": new_secret, "errors": errors}
@@ -263,6 +287,14 @@ class TokenController(Controller):
 class HomeController(Controller):
     guards = [requires_login]
 
-    @get("/", name="home", sync_to_thread=False)
-    def home(self, request: Request[Any, Any, Any]) -> Template:
-        return Template("home.html", context={"role_labels": ROLE_LABELS})
+    @get("/", name="home", sync_to_thread=True)
+    def home(self, request: Request[Any, Any, Any], db: Db) -> Template:
+        user: User = request.user
+        return Template(
+            "home.html",
+            context={
+                "role_labels": ROLE_LABELS,
+                "is_representative": user.has_role(Role.ORG_REPRESENTATIVE),
+                "own_organisation": service.represented_organisation(db, user),
+            },
+        )

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.accounts.roles import Role
+from crm.accounts.roles import STAFF_ROLES, Role
 from crm.db.base import Audited, Base, IdMixin, TimestampMixin, UTCDateTime, VersionedMixin, utcnow
 
 
@@ -41,6 +41,16 @@ class User(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):
     @property
     def is_admin(self) -> bool:
         return self.has_role(Role.ADMIN)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.has_role(*STAFF_ROLES)
+
+    @property
+    def represented_organisation_id(self) -> int | None:
+        """The organisation this user speaks for: linked to one and holding the representative role. A link
+        without the role (the role was taken away) gives no access to that organisation."""
+        return self.organisation_id if self.has_role(Role.ORG_REPRESENTATIVE) else None
 
     @property
     def display_name(self) -> str:

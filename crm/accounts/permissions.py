@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from crm.accounts import service
 from crm.accounts.models import User
-from crm.accounts.roles import Role
+from crm.accounts.roles import STAFF_ROLES, Role
 from crm.db.engine import writing
 from crm.web.auth import SignInUnavailable, cookie_value
 
@@ -44,6 +44,20 @@ def requires_role(*roles: Role) -> Guard:
             raise PermissionDeniedException()
 
     return guard
+
+
+def requires(rule: Callable[[User], bool]) -> Guard:
+    """A route guard from a domain's rule about the signed-in user (403 when it says no)."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if not rule(_signed_in(connection)):
+            raise PermissionDeniedException()
+
+    return guard
+
+
+# The government side's pages (crm.accounts.roles.STAFF_ROLES).
+requires_staff = requires_role(*STAFF_ROLES)
 
 
 def refuse_unless(allowed: bool, *, hide: bool = False) -> None:

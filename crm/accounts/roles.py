@@ -20,3 +20,8 @@ ROLE_LABELS = {
     Role.ORG_REPRESENTATIVE: N_("Organisation representative"),
     Role.TRAINER: N_("Trainer"),
 }
+
+
+# The government side: sees every organisation, partnership and assessment, including those that did not
+# consent to share. Every guard, rule and template asks `is_staff`, never the two roles again.
+STAFF_ROLES = (Role.ADMIN, Role.LIAISON_OFFICER)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import available_timezones
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, column, delete, exists, func, or_, select, table, update
 from sqlalchemy.orm import Session, joinedload
 
 from crm.accounts.models import ApiToken, LoginAttempt, User, UserRole, UserSession
@@ -23,15 +23,24 @@ from crm.web.i18n import N_
 from crm.web.pagination import Page
 
 API_TOKEN_PREFIX = "crm_"
+# Ids are 32-bit integer columns: a larger number names no row.
+MAX_ID = 2_147_483_647
 
 
 class AccountError(ValueError):
-    """A user-facing refusal: the message says what is wrong (field → message)."""
+    """A user-facing refusal: the message says what is wrong (field → message, an N_ string whose
+    %(placeholders)s `params` fill once it is translated)."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, message: str, **params: object) -> None:
+        super().__init__(message % params if params else message)
         self.field = field
         self.message = message
+        self.params = params
+
+    def text(self, translate: Callable[[str], str] = lambda message: message) -> str:
+        """The message in the reader's language (the command line reads it untranslated)."""
+        translated = translate(self.message)
+        return translated % self.params if self.params else translated
 
 
 def _digest(token: str) -> str:
@@ -47,6 +56,25 @@ def validate_password(password: str) -> None:
         raise AccountError("password", N_("Password must be at least 10 characters long."))
 
 
+def save(session: Session) -> None:
+    """Write the changes made so far, so that a stale version is found now (409) rather than at commit."""
+    session.flush()
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id) if user_id <= MAX_ID else None
+
+
+def set_language(session: Session, user: User, language: str) -> None:
+    """The language an account reads the app in (bookkeeping: no version check, like the last sign-in)."""
+    session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(language=language)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def get_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 
@@ -60,7 +88,9 @@ def create_user(
     language: str = "en",
     time_zone: str = "Europe/Paris",
     password_hash: str | None = None,
+    organisation_id: int | None = None,
 ) -> User:
+    """A new account; `organisation_id` is the organisation it represents (representatives only)."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise AccountError("email", N_("Enter a valid email address."))
@@ -69,6 +99,7 @@ def create_user(
     role_set = _parse_roles(roles)
     if time_zone not in available_timezones():
         raise AccountError("time_zone", N_("Unknown time zone."))
+    organisation_to_represent(session, role_set, organisation_id)
     if password_hash is None:
         validate_password(password)
         password_hash = hash_password(password)
@@ -78,6 +109,7 @@ def create_user(
         password_hash=password_hash,
         language=language if language in ("en", "fr") else "en",
         time_zone=time_zone,
+        organisation_id=organisation_id,
         role_rows=[UserRole(role=role.value) for role in sorted(role_set)],
     )
     session.add(user)
@@ -129,6 +161,170 @@ def end_all_access(session: Session, user: User) -> None:
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+
+
+# Representatives ------------------------------------------------------------------------------------
+
+# Organisations build on accounts, never the reverse: accounts reads the few columns it names by the table's
+# name, as User.organisation_id refers to it.
+_ORGANISATIONS = table("organisations", column("id"), column("name"), column("merged_into_id"))
+_IS_REPRESENTATIVE = exists().where(
+    UserRole.user_id == User.id, UserRole.role == Role.ORG_REPRESENTATIVE.value
+)
+
+
+@dataclass(frozen=True)
+class OrganisationName:
+    """An organisation as account pages and commands name it."""
+
+    id: int
+    name: str
+    merged_into_id: int | None = None
+
+
+def organisation_name(session: Session, organisation_id: int) -> OrganisationName | None:
+    row = session.execute(
+        select(_ORGANISATIONS.c.id, _ORGANISATIONS.c.name, _ORGANISATIONS.c.merged_into_id).where(
+            _ORGANISATIONS.c.id == organisation_id
+        )
+    ).first()
+    return None if row is None else OrganisationName(*row)
+
+
+def organisation_to_represent(
+    session: Session, roles: Iterable[Role | str], organisation_id: int | None
+) -> OrganisationName | None:
+    """The organisation a user with these roles may be linked to (None for none): it must exist, must not
+    have been merged into another, and only a representative speaks for one."""
+    if organisation_id is None:
+        return None
+    if Role.ORG_REPRESENTATIVE not in _parse_roles(roles):
+        raise AccountError(
+            "organisation",
+            N_(
+                "Only an organisation representative can represent an organisation: "
+                "give the user that role, or leave the organisation empty."
+            ),
+        )
+    organisation = organisation_name(session, organisation_id)
+    if organisation is None:
+        raise AccountError("organisation", N_("No organisation has the number %(id)s."), id=organisation_id)
+    if organisation.merged_into_id is not None:
+        survivor = organisation_name(session, organisation.merged_into_id)
+        raise AccountError(
+            "organisation",
+            N_("“%(name)s” was merged into “%(survivor)s” (number %(survivor_id)s): choose that one."),
+            name=organisation.name,
+            survivor=survivor.name if survivor else "",
+            survivor_id=organisation.merged_into_id,
+        )
+    return organisation
+
+
+def set_organisation(session: Session, user: User, organisation_id: int | None) -> None:
+    """Link the user to the organisation it represents, or to none; its roles must already be set. Losing an
+    organisation ends the account's logins and API tokens, as losing a role does."""
+    organisation_to_represent(session, user.roles, organisation_id)
+    if user.organisation_id == organisation_id:
+        return
+    lost = user.organisation_id is not None
+    user.organisation_id = organisation_id
+    if lost:
+        end_all_access(session, user)
+
+
+def represented_organisation(session: Session, user: User) -> OrganisationName | None:
+    """The organisation this user speaks for (User.represented_organisation_id), by its name."""
+    organisation_id = user.represented_organisation_id
+    return None if organisation_id is None else organisation_name(session, organisation_id)
+
+
+def list_representatives(session: Session, organisation_id: int) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.organisation_id == organisation_id, _IS_REPRESENTATIVE)
+            .order_by(User.full_name, User.email)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class NewRepresentative:
+    user: User
+    new_account: bool
+
+
+def add_representative(
+    session: Session,
+    organisation_id: int,
+    email: str,
+    full_name: str = "",
+    language: str = "en",
+    time_zone: str = "Europe/Paris",
+) -> NewRepresentative:
+    """Make the account with this email a representative of the organisation (it gains the role if it lacks
+    it), or create the account when there is none: its password is random and told to nobody, so it cannot
+    sign in until an administrator sets one. An account represents one organisation at most."""
+    organisation_to_represent(session, [Role.ORG_REPRESENTATIVE], organisation_id)
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise AccountError("email", N_("Enter a valid email address."))
+    user = get_user_by_email(session, email)
+    if user is None:
+        if not full_name.strip():
+            raise AccountError(
+                "full_name", N_("No account has this email yet: enter the person's name to create one.")
+            )
+        user = create_user(
+            session,
+            email,
+            "",
+            [Role.ORG_REPRESENTATIVE],
+            full_name=full_name,
+            language=language,
+            time_zone=time_zone,
+            password_hash=hash_password(secrets.token_urlsafe(32)),
+            organisation_id=organisation_id,
+        )
+        return NewRepresentative(user, new_account=True)
+    if user.has_role(Role.ORG_REPRESENTATIVE) and user.organisation_id is not None:
+        if user.organisation_id == organisation_id:
+            raise AccountError(
+                "email", N_("%(email)s already represents this organisation."), email=user.email
+            )
+        other = organisation_name(session, user.organisation_id)
+        raise AccountError(
+            "email",
+            N_(
+                "%(email)s already represents “%(name)s”, and an account represents one organisation: "
+                "remove them there first."
+            ),
+            email=user.email,
+            name=other.name if other else "",
+        )
+    if not user.has_role(Role.ORG_REPRESENTATIVE):
+        set_roles(session, user, [*user.roles, Role.ORG_REPRESENTATIVE])
+    user.organisation_id = organisation_id
+    session.flush()
+    return NewRepresentative(user, new_account=False)
+
+
+def remove_representative(session: Session, organisation_id: int, user_id: int) -> User | None:
+    """Unlink a representative from the organisation and take back the representative role; its logins and
+    API tokens end, since what they reached is no longer its own. None if it does not represent it."""
+    user = session.get(User, user_id)
+    if user is None or user.organisation_id != organisation_id:
+        return None
+    before = user.roles
+    for row in list(user.role_rows):
+        if row.role == Role.ORG_REPRESENTATIVE:
+            user.role_rows.remove(row)
+    if before != user.roles:
+        record_event(session, "roles", "users", user.id, before=sorted(before), after=sorted(user.roles))
+    user.organisation_id = None
+    end_all_access(session, user)
+    return user
 
 
 # Signing in -----------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -47,6 +46,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(connection: Any) -> None:
     immediate = connection.get_execution_options().get(_BEGIN_OPTION) == "IMMEDIATE"
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    connection.info[_CHANGES_AT_BEGIN] = connection.connection.dbapi_connection.total_changes
+
+
+_CHANGES_AT_BEGIN = "crm_changes_at_begin"
+
+
+def ends_without_waiting(session: Session) -> bool:
+    """Whether ending this session's transaction can neither wait nor touch the disk: none is open, or it is a
+    SQLite read (DEFERRED, no row changed, nothing pending), whose end only drops a shared-memory read mark.
+    Anything else (a write, a PostgreSQL round trip) is ended in a worker thread (crm.web.transactions)."""
+    if not session.in_transaction():
+        return True
+    if session.info.get("writes") or session.new or session.dirty or session.deleted:
+        return False
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return False
+    return connection.info.get(_CHANGES_AT_BEGIN) == connection.connection.dbapi_connection.total_changes
 
 
 # PostgreSQL's codes for "wait and retry": lock_not_available, serialization_failure, deadlock_detected.
@@ -73,7 +90,10 @@ def pool_options(url: str) -> dict[str, Any]:
     waiting, never a deadlock. SQLite connections are only file handles: the pool never makes anyone wait.
     PostgreSQL's are server processes: 30 per app process keeps two workers under the default
     max_connections of 100."""
-    if make_url(url).get_backend_name() == "sqlite":
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            return {}  # one in-memory database per connection: SQLAlchemy's own pool for it
         return {"pool_size": 20, "max_overflow": 200, "pool_timeout": 30}
     return {"pool_size": 10, "max_overflow": 20, "pool_timeout": 30}
 

@@ -14,15 +14,12 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_303_SEE_OTHER
 from markupsafe import Markup, escape
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.accounts.models import User
-from crm.accounts.permissions import refuse_unless, requires_login, requires_role
+from crm.accounts.permissions import refuse_unless, requires, requires_role, requires_staff
 from crm.accounts.roles import Role
-from crm.organisations import export, permissions, service
+from crm.organisations import access, dedupe, directory, export, permissions, service, vocabularies
 from crm.organisations.countries import Labels, all_countries, country_name, country_names
-from crm.organisations.dedupe import Candidate, DuplicateIndex
 from crm.organisations.models import (
     ACTIVITY_KIND_LABELS,
     BUDGET_BAND_LABELS,
@@ -32,7 +29,6 @@ from crm.organisations.models import (
     PROVENANCE_LABELS,
     Organisation,
 )
-from crm.organisations.partner_controllers import PartnerController
 from crm.organisations.schemas import ActivityIn, ContactForm, OrganisationIn, OrganisationUpdate
 from crm.organisations.worldmap import BUCKETS, bucket, choropleth_svg, load_world
 from crm.web.deps import Db
@@ -44,11 +40,10 @@ from crm.web.pagination import clamp_page
 from crm.web.templating import is_partial, page_or_fragment
 
 MULTI_FIELDS = ("sectors", "capital_kinds", "audiences", "contribution_modes")
-STAFF = (Role.ADMIN, Role.LIAISON_OFFICER)
 TABS = ("profile", "contacts", "activities")
 
 
-def filters_from_query(params: Mapping[str, Any]) -> service.DirectoryFilters:
+def filters_from_query(params: Mapping[str, Any]) -> directory.DirectoryFilters:
     """Read directory filters from a query string; anything malformed is ignored, never an error."""
 
     def many(name: str, upper: bool = False) -> tuple[str, ...]:
@@ -58,7 +53,7 @@ def filters_from_query(params: Mapping[str, Any]) -> service.DirectoryFilters:
         return tuple(dict.fromkeys(v.upper() if upper else v for v in cleaned))[:20]
 
     sort = str(params.get("sort") or "name")
-    return service.DirectoryFilters(
+    return directory.DirectoryFilters(
         q=str(params.get("q") or "")[:200],
         residence=tuple(c for c in many("residence", upper=True) if len(c) == 2),
         origin=tuple(c for c in many("origin", upper=True) if len(c) == 2),
@@ -67,7 +62,7 @@ def filters_from_query(params: Mapping[str, Any]) -> service.DirectoryFilters:
         audience=many("audience"),
         vulnerable=params.get("vulnerable") in ("1", "true", "on"),
         consent=params.get("consent") in ("1", "true", "on"),
-        sort=sort if sort in service.SORTS else "name",
+        sort=sort if sort in directory.SORTS else "name",
     )
 
 
@@ -93,7 +88,7 @@ def page_number(params: Mapping[str, Any]) -> int:
         return 1
 
 
-def vocabulary_choices(vocab: service.Vocabularies) -> dict[str, list[tuple[str, str]]]:
+def vocabulary_choices(vocab: vocabularies.Vocabularies) -> dict[str, list[tuple[str, str]]]:
     language = current_language.get()
     return {
         "sectors": [(code, row.label(language)) for code, row in vocab.sectors.items()],
@@ -102,10 +97,10 @@ def vocabulary_choices(vocab: service.Vocabularies) -> dict[str, list[tuple[str,
     }
 
 
-def labels(db: Session, vocab: service.Vocabularies | None = None) -> dict[str, Any]:
+def labels(db: Session, vocab: vocabularies.Vocabularies | None = None) -> dict[str, Any]:
     """What templates need to show codes in the user's language (vocabularies: three small queries)."""
     language = current_language.get()
-    vocab = vocab or service.vocabularies(db)
+    vocab = vocab or vocabularies.vocabularies(db)
     return {
         "sector_labels": Labels({code: row.label(language) for code, row in vocab.sectors.items()}),
         "capital_labels": Labels({code: row.label(language) for code, row in vocab.capital_kinds.items()}),
@@ -122,14 +117,6 @@ def labels(db: Session, vocab: service.Vocabularies | None = None) -> dict[str, 
         "consent_choices": [(k.value, _(v)) for k, v in CONSENT_LABELS.items()],
         "activity_choices": [(k.value, _(v)) for k, v in ACTIVITY_KIND_LABELS.items()],
     }
-
-
-def organisation_for(db: Session, user: User, organisation_id: int, full: bool = False) -> Organisation:
-    """The organisation if this user may see it; 404 otherwise, so private records do not reveal they exist."""
-    organisation = service.get_organisation(db, organisation_id, full=full)
-    if organisation is None or not permissions.can_view(user, organisation):
-        raise NotFoundException()
-    return organisation
 
 
 def redirect_after_save(request: Request[Any, Any, Any], url: str) -> Response[Any]:
@@ -152,14 +139,14 @@ def form_values(organisation: Organisation) -> dict[str, Any]:
 
 class DirectoryController(Controller):
     path = "/organisations"
-    guards = [requires_login]
+    guards = [requires(permissions.reads_directory)]
 
     @get("/", name="directory", sync_to_thread=True)
     def directory(self, request: Request[Any, Any, Any], db: Db) -> Template:
         filters = filters_from_query(request.query_params)
         number, per_page = clamp_page(page_number(request.query_params), 25)
-        page = service.directory_page(db, request.user, filters, number, per_page)
-        vocab = service.vocabularies(db)
+        page = directory.directory_page(db, request.user, filters, number, per_page)
+        vocab = vocabularies.vocabularies(db)
         context = {
             "page": page,
             "filters": filters,
@@ -194,13 +181,13 @@ class DirectoryController(Controller):
             headers={"Content-Disposition": f'attachment; filename="organisations-{stamp}.xlsx"'},
         )
 
-    @get("/new", sync_to_thread=True, guards=[requires_role(*STAFF)])
+    @get("/new", sync_to_thread=True, guards=[requires_staff])
     def new_organisation(self, db: Db) -> Template:
         return Template(
             "organisations/form.html", context=self._form_context(db, None, {"consent_to_share": False}, {})
         )
 
-    @post("/new", sync_to_thread=True, guards=[requires_role(*STAFF)])
+    @post("/new", sync_to_thread=True, guards=[requires_staff])
     def create_organisation(self, request: Request[Any, Any, Any], db: Db, data: FormBody) -> Response[Any]:
         try:
             organisation = service.create_organisation(db, parse(OrganisationIn, data, multi=MULTI_FIELDS))
@@ -235,7 +222,7 @@ class DirectoryController(Controller):
         status_code: int = 200,
     ) -> Template:
         user = request.user
-        organisation = organisation_for(db, user, organisation_id, full=True)
+        organisation = access.organisation_for(db, user, organisation_id, full=True)
         private = permissions.can_view_private(user, organisation)
         if tab != "profile":
             refuse_unless(private)
@@ -257,10 +244,10 @@ class DirectoryController(Controller):
             context["contacts"] = service.list_contacts(db, organisation.id)
         elif tab == "activities":
             context["activities"] = service.list_activities(db, organisation.id)
-            context["authors"] = _author_names(db, [a.author_id for a in context["activities"]])
+            context["authors"] = service.author_names(db, [a.author_id for a in context["activities"]])
             context["today"] = date.today().isoformat()
         if tab == "profile" and organisation.merged_into_id:
-            context["merged_into"] = db.get(Organisation, organisation.merged_into_id)
+            context["merged_into"] = service.get_organisation(db, organisation.merged_into_id)
         return page_or_fragment(
             request,
             "organisations/detail.html",
@@ -274,7 +261,7 @@ class DirectoryController(Controller):
 
     @get("/{organisation_id:int}/edit", sync_to_thread=True)
     def edit(self, request: Request[Any, Any, Any], db: Db, organisation_id: FromPath[int]) -> Template:
-        organisation = organisation_for(db, request.user, organisation_id, full=True)
+        organisation = access.organisation_for(db, request.user, organisation_id, full=True)
         refuse_unless(permissions.can_edit(request.user, organisation))
         context = self._form_context(db, organisation, form_values(organisation), {})
         return page_or_fragment(
@@ -285,7 +272,7 @@ class DirectoryController(Controller):
     def update(
         self, request: Request[Any, Any, Any], db: Db, organisation_id: FromPath[int], data: FormBody
     ) -> Response[Any]:
-        organisation = organisation_for(db, request.user, organisation_id, full=True)
+        organisation = access.organisation_for(db, request.user, organisation_id, full=True)
         refuse_unless(permissions.can_edit(request.user, organisation))
         try:
             form = parse(OrganisationUpdate, data, multi=MULTI_FIELDS)
@@ -330,7 +317,7 @@ class DirectoryController(Controller):
             "form": form,
             "errors": errors,
             "countries": all_countries(language),
-            "choices": vocabulary_choices(service.vocabularies(db)),
+            "choices": vocabulary_choices(vocabularies.vocabularies(db)),
             "legal_status_choices": [(k.value, _(v)) for k, v in LEGAL_STATUS_LABELS.items()],
             "budget_choices": [(k.value, _(v)) for k, v in BUDGET_BAND_LABELS.items()],
             "provenance_choices": [(k.value, _(v)) for k, v in PROVENANCE_LABELS.items()],
@@ -341,7 +328,7 @@ class DirectoryController(Controller):
     def add_contact(
         self, request: Request[Any, Any, Any], db: Db, organisation_id: FromPath[int], data: FormBody
     ) -> Response[Any]:
-        organisation = organisation_for(db, request.user, organisation_id)
+        organisation = access.organisation_for(db, request.user, organisation_id)
         refuse_unless(permissions.can_edit(request.user, organisation))
         try:
             service.add_contact(db, organisation, parse(ContactForm, data))
@@ -356,7 +343,7 @@ class DirectoryController(Controller):
     def add_activity(
         self, request: Request[Any, Any, Any], db: Db, organisation_id: FromPath[int], data: FormBody
     ) -> Response[Any]:
-        organisation = organisation_for(db, request.user, organisation_id)
+        organisation = access.organisation_for(db, request.user, organisation_id)
         refuse_unless(permissions.can_edit(request.user, organisation))
         try:
             service.add_activity(db, organisation, request.user, parse(ActivityIn, data))
@@ -371,15 +358,15 @@ class DirectoryController(Controller):
     def delete(
         self, request: Request[Any, Any, Any], db: Db, organisation_id: FromPath[int]
     ) -> Response[Any]:
-        organisation = organisation_for(db, request.user, organisation_id)
+        organisation = access.organisation_for(db, request.user, organisation_id)
         name = organisation.name
         service.delete_organisation(db, organisation)
         flash(request, _("Organisation “%(name)s” deleted.") % {"name": name})
         return Redirect("/organisations")
 
-    @get("/{organisation_id:int}/merge", sync_to_thread=True, guards=[requires_role(*STAFF)])
+    @get("/{organisation_id:int}/merge", sync_to_thread=True, guards=[requires_staff])
     def merge_page(self, request: Request[Any, Any, Any], db: Db, organisation_id: FromPath[int]) -> Template:
-        organisation = organisation_for(db, request.user, organisation_id)
+        organisation = access.organisation_for(db, request.user, organisation_id)
         return Template(
             "organisations/merge.html",
             context={
@@ -390,11 +377,11 @@ class DirectoryController(Controller):
             },
         )
 
-    @post("/{organisation_id:int}/merge", sync_to_thread=True, guards=[requires_role(*STAFF)])
+    @post("/{organisation_id:int}/merge", sync_to_thread=True, guards=[requires_staff])
     def merge(
         self, request: Request[Any, Any, Any], db: Db, organisation_id: FromPath[int], data: FormBody
     ) -> Response[Any]:
-        survivor = organisation_for(db, request.user, organisation_id)
+        survivor = access.organisation_for(db, request.user, organisation_id)
         try:
             duplicate_id = int(str(data.get("duplicate") or ""))
         except ValueError:
@@ -424,45 +411,18 @@ class DirectoryController(Controller):
         return Redirect(f"/organisations/{survivor.id}")
 
 
-def _author_names(db: Session, ids: list[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    # Only the names: loading whole users would also load their roles, one more query per page.
-    rows = db.execute(select(User.id, User.full_name, User.email).where(User.id.in_(wanted)))
-    return {row.id: row.full_name or row.email for row in rows}
-
-
 def _duplicate_candidates(db: Session, organisation: Organisation) -> list[dict[str, Any]]:
-    """Possible duplicates in the same country of residence, best match first."""
-    rows = db.execute(
-        select(
-            Organisation.id,
-            Organisation.name,
-            Organisation.acronym,
-            Organisation.residence_country,
-            Organisation.residence_city,
-        ).where(
-            Organisation.residence_country == organisation.residence_country,
-            Organisation.merged_into_id.is_(None),
-            Organisation.id != organisation.id,
-        )
-    ).all()
-    index = DuplicateIndex(
-        (Candidate(r.id, r.name, r.acronym, r.residence_country) for r in rows), threshold=70.0
-    )
-    cities = {r.id: r.residence_city for r in rows}
-    matches = index.find(organisation.name, organisation.acronym, organisation.residence_country)
+    """Possible duplicates in the same country of residence, best match first, as the merge page shows them."""
     return [
         {
-            "id": m.existing.id,
-            "name": m.existing.name,
-            "acronym": m.existing.acronym,
-            "city": cities.get(m.existing.id),
-            "score": round(m.score),
-            "reasons": m.reasons,
+            "id": match.existing.id,
+            "name": match.existing.name,
+            "acronym": match.existing.acronym,
+            "city": city,
+            "score": round(match.score),
+            "reasons": [dedupe.translated_reason(reason, _) for reason in match.reasons],
         }
-        for m in matches[:10]
+        for match, city in service.duplicate_candidates(db, organisation)
     ]
 
 
@@ -503,14 +463,14 @@ def legend_bands(max_count: int) -> list[tuple[int, int, int]]:
 
 class MapController(Controller):
     path = "/map"
-    guards = [requires_login]
+    guards = [requires(permissions.reads_directory)]
 
     @get("/", name="map", sync_to_thread=True)
     def world_map(self, request: Request[Any, Any, Any], db: Db) -> Template:
         by = "origin" if request.query_params.get("by") == "origin" else "residence"
         filters = filters_from_query(request.query_params)
         column = "origin_country" if by == "origin" else "residence_country"
-        counts = service.country_counts(db, request.user, column, filters)
+        counts = directory.country_counts(db, request.user, column, filters)
         language = current_language.get()
         base_query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("by", by, "page")]
 
@@ -548,4 +508,4 @@ class MapController(Controller):
         )
 
 
-ORGANISATION_HANDLERS = [DirectoryController, MapController, PartnerController]
+ORGANISATION_HANDLERS = [DirectoryController, MapController]

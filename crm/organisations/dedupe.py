@@ -5,17 +5,30 @@ from __future__ import annotations
 import multiprocessing
 import re
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
 from crm.organisations.profile import to_ascii
+from crm.web.i18n import N_
 
-SAME_NAME = "same normalised name"
-SIMILAR_NAME = "similar name ({percent}%)"
-SAME_ACRONYM = "same acronym"
+# Reasons shown in the import report and on the merge page, translated where shown.
+SAME_NAME = N_("same normalised name")
+SIMILAR_NAME = N_("similar name ({percent}%)")
+SAME_ACRONYM = N_("same acronym")
+
+_SIMILAR_NAME = re.compile(re.escape(SIMILAR_NAME).replace(re.escape("{percent}"), r"(?P<percent>\d+)"))
+
+
+def translated_reason(reason: str, translate: Callable[[str], str]) -> str:
+    """A reason as shown to a user: its template translated, then filled in."""
+    similar = _SIMILAR_NAME.fullmatch(reason)
+    if similar:
+        return translate(SIMILAR_NAME).format(percent=similar["percent"])
+    return translate(reason)
+
 
 DEFAULT_THRESHOLD = 90.0
 # A shared acronym is good evidence, so a looser name resemblance is enough to flag a pair.

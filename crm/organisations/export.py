@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.accounts.models import User
-from crm.organisations import permissions, service
+from crm.organisations import directory, permissions
 from crm.organisations.countries import country_name
 from crm.organisations.models import Contact, Organisation
 
@@ -63,13 +63,13 @@ def _cell(organisation: Organisation, column: str) -> Any:
     return "" if value is None else value
 
 
-def directory_rows(session: Session, user: User, filters: service.DirectoryFilters) -> Iterator[list[Any]]:
+def directory_rows(session: Session, user: User, filters: directory.DirectoryFilters) -> Iterator[list[Any]]:
     """Header row, then one row per visible organisation; contacts' personal data only for the government side."""
     staff = permissions.can_see_contact_details(user)
     columns = PUBLIC_COLUMNS + (STAFF_COLUMNS if staff else ())
     yield list(columns)
     batch: list[Organisation] = []
-    for organisation in service.iter_directory(session, user, filters):
+    for organisation in directory.iter_directory(session, user, filters):
         batch.append(organisation)
         if len(batch) == 500:
             yield from _rows(session, batch, columns, staff)
@@ -135,7 +135,7 @@ def _neutralise(value: Any) -> Any:
     return value
 
 
-def csv_chunks_from_own_session(bind: Any, user: User, filters: service.DirectoryFilters) -> Iterator[str]:
+def csv_chunks_from_own_session(bind: Any, user: User, filters: directory.DirectoryFilters) -> Iterator[str]:
     session = Session(bind=bind)
     try:
         yield from csv_chunks(directory_rows(session, user, filters))

@@ -1,4 +1,4 @@
-"""Organisations, their contacts, initiatives and activities, partner actors, and the reference vocabularies."""
+"""Organisations, their contacts, initiatives and activities, and the reference vocabularies."""
 
 from __future__ import annotations
 
@@ -95,29 +95,6 @@ CONSENT_LABELS = {
 }
 
 
-class PartnerType(enum.StrEnum):
-    MINISTRY = "ministry"
-    EMBASSY_CONSULATE = "embassy_consulate"
-    LOCAL_AUTHORITY = "local_authority"
-    PRIVATE_COMPANY = "private_company"
-    NGO = "ngo"
-    INTERNATIONAL_ORGANISATION = "international_organisation"
-    FOUNDATION = "foundation"
-    ACADEMIC = "academic"
-
-
-PARTNER_TYPE_LABELS = {
-    PartnerType.MINISTRY: N_("Ministry"),
-    PartnerType.EMBASSY_CONSULATE: N_("Embassy or consulate"),
-    PartnerType.LOCAL_AUTHORITY: N_("Local authority"),
-    PartnerType.PRIVATE_COMPANY: N_("Private company"),
-    PartnerType.NGO: N_("NGO"),
-    PartnerType.INTERNATIONAL_ORGANISATION: N_("International organisation"),
-    PartnerType.FOUNDATION: N_("Foundation"),
-    PartnerType.ACADEMIC: N_("Academic institution"),
-}
-
-
 class ActivityKind(enum.StrEnum):
     MEETING = "meeting"
     CALL = "call"
@@ -198,16 +175,24 @@ class OrganisationAudience(Base):
 
 class Organisation(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):
     __tablename__ = "organisations"
-    __audit_exclude__ = ("created_at", "updated_at", "version", "search_text", "serves_vulnerable")
+    __audit_exclude__ = (
+        "created_at",
+        "updated_at",
+        "version",
+        "search_text",
+        "name_key",
+        "serves_vulnerable",
+    )
     __table_args__ = (
         # The directory only ever lists live (unmerged) records: partial indexes keep the planner on them.
-        _live_index("ix_organisations_residence", "residence_country", "name"),
-        _live_index("ix_organisations_origin", "origin_country", "name"),
-        _live_index("ix_organisations_name", "name"),
+        # Names sort by name_key (accents and case ignored): the indexes that serve a sort by name hold it.
+        _live_index("ix_organisations_residence", "residence_country", "name_key"),
+        _live_index("ix_organisations_origin", "origin_country", "name_key"),
+        _live_index("ix_organisations_name_key", "name_key"),
         _live_index("ix_organisations_completeness", "completeness"),
         _live_index("ix_organisations_created_at", "created_at"),
-        _live_index("ix_organisations_consent", "consent_to_share", "name"),
-        _live_index("ix_organisations_vulnerable", "serves_vulnerable", "name"),
+        _live_index("ix_organisations_consent", "consent_to_share", "name_key"),
+        _live_index("ix_organisations_vulnerable", "serves_vulnerable", "name_key"),
         Index(
             "ix_organisations_merged_into_id",
             "merged_into_id",
@@ -217,6 +202,7 @@ class Organisation(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):
     )
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
+    name_key: Mapped[str] = mapped_column(String(200), nullable=False, default="", server_default="")
     acronym: Mapped[str | None] = mapped_column(String(30))
     description: Mapped[str | None] = mapped_column(Text)
     origin_country: Mapped[str] = mapped_column(String(2), nullable=False)
@@ -296,16 +282,6 @@ class Initiative(IdMixin, Audited, Base):
     end_year: Mapped[int | None] = mapped_column(Integer)
 
     organisation: Mapped[Organisation] = relationship(back_populates="initiatives", lazy="raise")
-
-
-class PartnerActor(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):
-    __tablename__ = "partner_actors"
-
-    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
-    type: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
-    country: Mapped[str | None] = mapped_column(String(2))
-    website: Mapped[str | None] = mapped_column(String(300))
-    description: Mapped[str | None] = mapped_column(Text)
 
 
 class Contact(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):

@@ -1,9 +1,11 @@
-"""Pure rules about an organisation's profile: completeness score, what is missing, and its search text."""
+"""Pure rules about an organisation's profile: completeness score, what is missing, and the columns derived
+from it (search text, sort key, completeness, serves vulnerable groups) that the service, the importer and
+the bench generator all store through `derived_columns`."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,3 +108,51 @@ def search_text(name: str, acronym: str | None, city: str | None, description: s
 def query_terms(query: str | None, limit: int = 8) -> list[str]:
     """The words of a search box, folded like the indexed text; a few words at most."""
     return [word for word in fold(query).split() if word][:limit]
+
+
+def name_key(name: str) -> str:
+    """What the directory sorts names by: accents and case ignored, so 'Étudiants' comes before 'Sénégalais'
+    and 'amicale' next to 'Amicale'. Capped to the column's length."""
+    return fold(name)[:NAME_KEY_LENGTH]
+
+
+NAME_KEY_LENGTH = 200
+# The organisation's own columns that completeness weighs (the vocabularies and initiatives come apart).
+PROFILE_COLUMNS = (
+    "description",
+    "residence_city",
+    "email",
+    "website",
+    "phone",
+    "founded_year",
+    "legal_status",
+    "languages",
+    "members_count",
+    "budget_band",
+    "skills_offered",
+    "contribution_modes",
+    "acronym",
+)
+DERIVED_COLUMNS = ("search_text", "name_key", "completeness", "serves_vulnerable")
+
+
+def derived_columns(
+    values: Mapping[str, Any], initiatives: int, vulnerable_audiences: Collection[str]
+) -> dict[str, Any]:
+    """The stored columns computed from an organisation's values (`name`, PROFILE_COLUMNS, and the codes of its
+    `sectors`, `capital_kinds` and `audiences`), its number of initiatives and the vulnerable audience codes."""
+    profile = {column: values.get(column) for column in PROFILE_COLUMNS}
+    profile.update(
+        sectors=values.get("sectors") or (),
+        capital_kinds=values.get("capital_kinds") or (),
+        audiences=values.get("audiences") or (),
+        initiatives=(True,) * initiatives,
+    )
+    return {
+        "search_text": search_text(
+            values["name"], values.get("acronym"), values.get("residence_city"), values.get("description")
+        ),
+        "name_key": name_key(values["name"]),
+        "completeness": completeness(profile).score,
+        "serves_vulnerable": any(code in vulnerable_audiences for code in profile["audiences"]),
+    }

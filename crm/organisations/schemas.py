@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
@@ -15,7 +16,6 @@ from crm.organisations.models import (
     ConsentStatus,
     ContributionMode,
     LegalStatus,
-    PartnerType,
     Provenance,
 )
 from crm.web.forms import own_message
@@ -53,15 +53,43 @@ def _required_country(value: str | None) -> str:
     return code
 
 
+INVALID_WEBSITE = own_message(N_("Enter a full web address, starting with https://."))
+INVALID_PHONE = own_message(N_("Enter a phone number with at least 6 digits."))
+_HOSTNAME = re.compile(r"(?:[\w-]+\.)+[\w-]{2,}")
+_PHONE_MIN_DIGITS = 6
+
+
 def _website(value: str | None) -> str | None:
+    """An http(s) address with a real host name; a bare domain ("asso.org") gets https://."""
     if not value:
         return None
     value = value.strip()
     if "://" not in value:
         value = "https://" + value
-    if not value.startswith(("http://", "https://")) or "." not in value or " " in value:
-        raise ValueError(own_message(N_("Enter a full web address, starting with https://.")))
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        raise ValueError(INVALID_WEBSITE) from None
+    valid = (
+        parts.scheme.lower() in ("http", "https")
+        and parts.username is None
+        and parts.hostname is not None
+        and _HOSTNAME.fullmatch(parts.hostname) is not None
+        and not any(character.isspace() for character in value)
+    )
+    if not valid:
+        raise ValueError(INVALID_WEBSITE)
     return value
+
+
+def _phone(value: str | None) -> str | None:
+    if not value:
+        return None
+    phone = " ".join(value.split())
+    if sum(character.isdigit() for character in phone) < _PHONE_MIN_DIGITS:
+        raise ValueError(INVALID_PHONE)
+    return phone
 
 
 class _Input(BaseModel):
@@ -107,6 +135,7 @@ class OrganisationIn(_Input):
 
     _countries = field_validator("origin_country", "residence_country", mode="before")(_required_country)
     _site = field_validator("website", mode="before")(_website)
+    _phone_number = field_validator("phone", mode="before")(_phone)
 
     @field_validator("languages", "skills_offered", mode="before")
     @classmethod
@@ -202,29 +231,6 @@ class ContactOut(BaseModel):
     phone: str | None
     consent: str
     consent_date: date | None
-
-
-class PartnerIn(_Input):
-    name: str = Field(min_length=1, max_length=200)
-    type: PartnerType
-    country: str | None = None
-    website: str | None = Field(default=None, max_length=300)
-    description: str | None = Field(default=None, max_length=5000)
-
-    _country_code = field_validator("country", mode="before")(_country)
-    _site = field_validator("website", mode="before")(_website)
-
-
-class PartnerOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    version: int
-    name: str
-    type: str
-    country: str | None
-    website: str | None
-    description: str | None
 
 
 class ActivityIn(_Input):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,12 +19,18 @@ class SignInUnavailable(Exception):
     serving the request anonymously would tell a signed-in user, or a valid API token, that they are not."""
 
 
-async def _send_unavailable(scope: Scope, send: Send) -> None:
+async def _send_unavailable(scope: Scope, send: Send, default_language: str) -> None:
+    # Sent before the request's language is chosen (that needs the user): the cookie or the browser decides.
+    headers = _headers(scope)
+    cookie_language = cookie_value(headers.get("cookie", ""), "crm_lang")
+    language = i18n.pick_language(cookie_language, headers.get("accept-language"), default_language)
+    with i18n.in_language(language):
+        message = i18n.gettext("Service unavailable, try again shortly.")
     if scope["path"].startswith("/api/"):
-        body = b'{"status_code":503,"detail":"Service unavailable, try again shortly."}'
+        body = json.dumps({"status_code": 503, "detail": message}, separators=(",", ":")).encode()
         content_type = b"application/json"
     else:
-        body = b"Service unavailable, try again shortly."
+        body = message.encode()
         content_type = b"text/plain; charset=utf-8"
     await send(
         {
@@ -54,10 +61,10 @@ class AuthMiddleware:
         try:
             user = await self.authenticate(scope)
         except SignInUnavailable:
-            await _send_unavailable(scope, send)
+            await _send_unavailable(scope, send, self.default_language)
             return
         scope["user"] = user
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = _headers(scope)
         cookie_language = cookie_value(headers.get("cookie", ""), "crm_lang")
         preferred = cookie_language or (getattr(user, "language", None) if user else None)
         language = i18n.pick_language(preferred, headers.get("accept-language"), self.default_language)
@@ -69,6 +76,10 @@ class AuthMiddleware:
         finally:
             i18n.current_language.reset(lang_token)
             i18n.current_time_zone.reset(tz_token)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
 
 
 def cookie_value(header: str, name: str) -> str | None:

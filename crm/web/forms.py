@@ -52,13 +52,18 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
 
 
 def _message(error: Any) -> str:
+    return gettext(message_id(error))
+
+
+def message_id(error: Any) -> str:
+    """The message (an N_ string, translated where shown) for one of pydantic's errors."""
     if error["type"] == "value_error":
         custom = str(error.get("ctx", {}).get("error", ""))
         if "email" in str(error.get("msg", "")).lower():
-            return gettext(INVALID_EMAIL)
+            return INVALID_EMAIL
         # Our validators raise N_ strings, which the catalog knows; library messages are not shown raw.
-        return gettext(custom) if custom in OWN_MESSAGES else gettext(NOT_VALID)
-    return gettext(ERROR_MESSAGES.get(error["type"], NOT_VALID))
+        return custom if custom in OWN_MESSAGES else NOT_VALID
+    return ERROR_MESSAGES.get(error["type"], NOT_VALID)
 
 
 OWN_MESSAGES: set[str] = set()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gettext as gettext_module
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
@@ -48,6 +50,17 @@ _ = gettext
 def N_(message: str) -> str:
     """Mark a string for extraction; it is translated where it is shown."""
     return message
+
+
+@contextmanager
+def in_language(language: str) -> Iterator[None]:
+    """Translate into `language` inside the block, where no request chose it: the command line, or a
+    response sent before the request's language is set."""
+    token = current_language.set(language)
+    try:
+        yield
+    finally:
+        current_language.reset(token)
 
 
 def pick_language(cookie: str | None, accept_language: str | None, default: str) -> str:

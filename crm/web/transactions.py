@@ -8,7 +8,9 @@ error propagates and the client gets an error page instead.
 
 Ending a session runs in a worker thread (a COMMIT may wait for the disk or the network, and the event loop
 never waits), on a thread pool of its own: a request that holds a connection can always give it back, even
-while every ordinary worker thread waits for a connection from a full pool.
+while every ordinary worker thread waits for a connection from a full pool. The one exception is a SQLite
+transaction that only read (crm.db.engine.ends_without_waiting): ending it cannot wait for anything, and the
+hop would cost more than the call (bench/load_bench.py, directory page: see bench/README.md).
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from weakref import WeakKeyDictionary
 
 import anyio
 import anyio.to_thread
-from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, get_aa_scope_state
 from advanced_alchemy.extensions.litestar.plugins.init.config.common import SESSION_TERMINUS_ASGI_EVENTS
 from litestar.types import Message, Scope
 from sqlalchemy.orm import Session
+
+from crm.db.engine import ends_without_waiting
 
 Hook = Callable[[Message, Scope], Awaitable[None]]
 
@@ -40,8 +43,12 @@ def end_session(session: Session, commit: bool) -> None:
 ENDING_THREADS = 40
 
 
-def make_transaction_hook(session_scope_key: str) -> Hook:
-    """`session_scope_key` is the plugin config's own (it makes each config's key unique in the process)."""
+ENDED = "crm_session_ended"
+
+
+def make_transaction_hook(session_for_scope: Callable[[Scope], Session]) -> Hook:
+    """`session_for_scope` gives the request's session (the plugin's `provide_session`, which creates it if
+    the request had none: a session without a transaction ends at once)."""
     # A limiter belongs to one event loop: a server process runs one, the tests start several.
     limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = WeakKeyDictionary()
 
@@ -55,11 +62,14 @@ def make_transaction_hook(session_scope_key: str) -> Hook:
     async def end_request_session(message: Message, scope: Scope) -> None:
         if message["type"] not in SESSION_TERMINUS_ASGI_EVENTS:
             return
-        session: Session | None = get_aa_scope_state(scope, session_scope_key)
-        if session is None:
+        if scope.get(ENDED):  # type: ignore[misc]
             return
-        delete_aa_scope_state(scope, session_scope_key)
+        scope[ENDED] = True  # type: ignore[typeddict-unknown-key]
+        session = session_for_scope(scope)
         commit = message["type"] == "http.response.start" and 200 <= message["status"] < 400
-        await anyio.to_thread.run_sync(end_session, session, commit, limiter=ending_limiter())
+        if ends_without_waiting(session):
+            end_session(session, commit)
+        else:
+            await anyio.to_thread.run_sync(end_session, session, commit, limiter=ending_limiter())
 
     return end_request_session

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.accounts.models import User
-from crm.organisations.models import Contact, PartnerActor
+from crm.organisations.models import Contact
+from crm.partners.models import PartnerActor
 from tests.api.conftest import assert_error, field_keys
 
 ORGANISATIONS = "/api/v1/organisations"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.accounts.models import User
-from crm.organisations.models import PartnerActor
+from crm.partners.models import PartnerActor
 from tests.api.conftest import assert_error, field_keys
 
 API = "/api/v1/partners"

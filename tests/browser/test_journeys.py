@@ -9,7 +9,16 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import DESKTOP, OFFICER, PASSWORD, PHONE, REPRESENTATIVE, OpenContext, Persona
+from tests.browser.conftest import (
+    ADMIN,
+    DESKTOP,
+    OFFICER,
+    PASSWORD,
+    PHONE,
+    REPRESENTATIVE,
+    OpenContext,
+    Persona,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -167,3 +176,52 @@ def test_representative_updates_the_phone_number_of_her_own_organisation(
     phone = f"+1 514 555 {uuid.uuid4().int % 10_000:04d}"
     edit_and_save(page, FRENCH, FRENCH.phone, phone)
     expect_saved_on_the_organisation_page(page, FRENCH, own, phone)
+
+
+def test_officer_adds_a_representative_whom_the_admin_then_sees_linked_on_the_user_form(
+    open_context: OpenContext,
+) -> None:
+    organisation = "Association des Maliens de Dakar"
+    email = f"representative-{uuid.uuid4().hex[:8]}@example.org"
+
+    officer = open_context().new_page()
+    sign_in(officer, OFFICER)
+    choose_language(officer, ENGLISH)
+    go_to_directory(officer, ENGLISH)
+    officer.get_by_label(ENGLISH.search, exact=True).fill("Maliens de Dakar")
+    search_results(officer).get_by_role("link", name=organisation).click()
+    expect(officer.get_by_role("heading", level=1, name=organisation)).to_be_visible()
+
+    representatives = officer.locator("#representatives")
+    representatives.get_by_text("Add a representative").click()
+    representatives.get_by_label("Email of the representative").fill(email)
+    representatives.get_by_label("Full name (new account only)").fill("Mariam Keita")
+    representatives.get_by_role("button", name="Add representative").click()
+
+    expect(officer).to_have_url(re.compile(r"/organisations/\d+$"))
+    expect(officer.get_by_role("status").filter(has_text=f"Account created for {email}")).to_be_visible()
+    expect(representatives.get_by_role("link", name=email)).to_be_visible()
+
+    admin = open_context().new_page()
+    sign_in(admin, ADMIN)
+    admin.goto("/admin/users")
+    admin.get_by_label("Search by name or email").fill(email)
+    admin.get_by_role("button", name="Search", exact=True).click()
+    admin.get_by_role("link", name=email).click()
+    picker = admin.get_by_role("group", name="Organisation represented")
+    expect(picker).to_contain_text(organisation)
+
+    # The admin moves the account to another organisation with the keyboard alone: search, Tab, Enter.
+    picker.get_by_role("button", name="Clear").click()
+    search = picker.get_by_label("Search for the organisation")
+    expect(search).to_be_focused()
+    search.press_sequentially("Torino")
+    expect(picker.get_by_role("button", name=re.compile("Comunità Senegalese di Torino"))).to_be_visible()
+    search.press("Tab")
+    admin.keyboard.press("Enter")
+    expect(picker.get_by_role("button", name="Clear")).to_be_focused()
+    expect(picker).to_contain_text("Comunità Senegalese di Torino")
+    admin.get_by_role("button", name="Save", exact=True).click()
+
+    expect(admin).to_have_url(re.compile(r"/admin/users$"))
+    expect(admin.get_by_role("status").filter(has_text=f"User {email} saved.")).to_be_visible()

@@ -88,7 +88,7 @@ def test_migration_keeps_the_triggers_and_indexes_of_the_rebuilt_tables(
     triggers, indexes = schema_objects(engine, "trigger"), schema_objects(engine, "index")
     assert {"audit_log_no_update", "organisations_fts_insert"} <= set(triggers)
 
-    migrate.upgrade(url)
+    migrate.upgrade(url, "0005")
 
     assert schema_objects(engine, "trigger") == triggers
     assert schema_objects(engine, "index") == indexes

@@ -156,3 +156,23 @@ def test_serves_vulnerable_is_filled_in_for_existing_organisations(empty_url: st
     with engine_of.connect() as conn:
         rows = conn.execute(text("SELECT id, serves_vulnerable FROM organisations ORDER BY id")).all()
     assert [(row[0], bool(row[1])) for row in rows] == [(1, True), (2, False)]
+
+
+def test_name_key_is_filled_in_for_existing_organisations(empty_url: str, engine_of: Engine) -> None:
+    """0006 adds the sort key; rows that existed before it get it from their name, as a save would."""
+    migrate.upgrade(empty_url, "0005")
+    with engine_of.begin() as conn:
+        for number, name in ((1, "Sénégalais de Lyon"), (2, "Étudiants Maliens"), (3, "amicale des Comores")):
+            conn.execute(
+                text(
+                    "INSERT INTO organisations (id, name, origin_country, residence_country, languages, "
+                    "skills_offered, contribution_modes, provenance, consent_to_share, completeness, search_text, "
+                    "serves_vulnerable, created_at, updated_at, version) VALUES (:id, :name, 'SN', 'FR', '[]', "
+                    "'[]', '[]', 'officer_entry', true, 0, '', false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"
+                ),
+                {"id": number, "name": name},
+            )
+    migrate.upgrade(empty_url)
+    with engine_of.connect() as conn:
+        names = conn.execute(text("SELECT name FROM organisations ORDER BY name_key")).scalars().all()
+    assert names == ["amicale des Comores", "Étudiants Maliens", "Sénégalais de Lyon"]

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from crm.accounts.models import User
-from crm.organisations import service
+from crm.organisations import directory as directory_module
+from crm.organisations import service, vocabularies
 from crm.organisations.schemas import OrganisationIn
 
 ROW = re.compile(r'<a href="/organisations/(\d+)"><strong>(.*?)</strong></a>')
@@ -267,6 +268,15 @@ def test_the_sort_choice_is_kept_with_a_filter(
     response = as_officer.get("/organisations", params={"sort": "-name", "residence": "GB"})
 
     assert names(response) == ["Delta Health", "Alpha Union"]
+
+
+def test_sorting_by_name_ignores_accents_and_case(as_officer: Any, make_organisation: Any) -> None:
+    for name in ("Sénégalais de Lyon", "Étudiants Maliens", "amicale des Comores", "Zèbre Collectif"):
+        make_organisation(name)
+    expected = ["amicale des Comores", "Étudiants Maliens", "Sénégalais de Lyon", "Zèbre Collectif"]
+
+    assert names(as_officer.get("/organisations", params={"sort": "name"})) == expected
+    assert names(as_officer.get("/organisations", params={"sort": "-name"})) == expected[::-1]
 
 
 # Pages -------------------------------------------------------------------------------------------------
@@ -540,11 +550,15 @@ def cap_of_three(monkeypatch: pytest.MonkeyPatch) -> Any:
     """COUNT_CAP lowered to 3; the cached statements are built again with it, and forgotten afterwards."""
 
     def forget() -> None:
-        for built in (service._count_statement, service._page_statement, service._directory_select):
+        for built in (
+            directory_module._count_statement,
+            directory_module._page_statement,
+            directory_module._directory_select,
+        ):
             built.cache_clear()
 
     forget()
-    monkeypatch.setattr(service, "COUNT_CAP", 3)
+    monkeypatch.setattr(directory_module, "COUNT_CAP", 3)
     yield
     monkeypatch.undo()
     forget()
@@ -642,7 +656,7 @@ def test_a_reference_update_that_flags_an_audience_reclassifies_organisations(
     for entry in audiences:
         if entry["code"] == "students":
             entry["vulnerable"] = True
-    service.load_reference(
+    vocabularies.load_reference(
         db, read_seed("reference/sectors.json"), read_seed("reference/capital_kinds.json"), audiences
     )
     db.commit()

@@ -18,7 +18,7 @@ from crm import seeding
 from crm.cli import main
 from crm.db import migrate
 from crm.db.engine import make_engine, make_sessionmaker
-from crm.organisations.import_cli import SHOWN_PROBLEMS, import_group
+from crm.organisations.imports.command import SHOWN_PROBLEMS, import_group
 from crm.organisations.models import Organisation
 from tests.conftest import SECRET
 

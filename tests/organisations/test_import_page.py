@@ -115,6 +115,24 @@ def test_file_with_a_rejected_row_imports_nothing_and_lists_the_problem(browser:
     assert organisation_count(db) == 0
 
 
+def test_a_french_officer_reads_the_problems_and_duplicate_reasons_in_french(
+    make_user: Any, login: Any, db: Session
+) -> None:
+    service.create_organisation(
+        db,
+        OrganisationIn(
+            name="Association des Sénégalais de Lyon", origin_country="SN", residence_country="FR"
+        ),
+    )
+    db.commit()
+    browser = login(make_user("liaison_officer", language="fr"))
+    rejected = text_of(upload(browser, file_bytes("import_one_bad_row.csv")).text)
+    assert "pays inconnu « Atlantis »" in rejected
+    duplicate = b"Name,Country of residence,Country of origin\nAssociation des Senegalais de Lyon,FR,SN\n"
+    checked = text_of(upload(browser, duplicate, action="check").text)
+    assert "même nom normalisé" in checked
+
+
 def test_ticking_import_the_valid_rows_imports_the_others(browser: Any, db: Session) -> None:
     response = upload(browser, file_bytes("import_one_bad_row.csv"), valid_only="true")
 

@@ -15,9 +15,14 @@ from sqlalchemy.orm import Session
 
 from crm import seeding
 from crm.db.audit import AuditLog
-from crm.organisations import dedupe, service
-from crm.organisations.importer import MAX_STORED_PROBLEMS, ImportReport, import_key, import_organisations
-from crm.organisations.importing import ImportFileError
+from crm.organisations import dedupe, directory, service, vocabularies
+from crm.organisations.imports.reader import ImportFileError
+from crm.organisations.imports.writer import (
+    MAX_STORED_PROBLEMS,
+    ImportReport,
+    import_key,
+    import_organisations,
+)
 from crm.organisations.models import Organisation
 from crm.organisations.schemas import OrganisationIn
 
@@ -105,7 +110,7 @@ def test_imported_organisation_has_the_derived_values_an_edit_would_store(db: Se
     for name in ("Association des Sénégalais de Lyon", "Haitian Teachers of Montreal"):
         organisation = organisation_named(db, name)
         imported = (organisation.search_text, organisation.completeness, organisation.serves_vulnerable)
-        service.refresh_derived(organisation, 0, service.vocabularies(db).vulnerable_audiences)
+        service.refresh_derived(organisation, 0, vocabularies.vocabularies(db).vulnerable_audiences)
         assert imported == (
             organisation.search_text,
             organisation.completeness,
@@ -173,7 +178,7 @@ def test_source_defaults_to_the_file_name(db: Session) -> None:
 def test_imported_organisations_are_found_by_the_directory_search(db: Session, admin: Any) -> None:
     run_import(db, file_bytes("import_three_organisations.csv"))
 
-    page = service.search_directory(db, admin, service.DirectoryFilters(q="senegalais lyon"), 1, 20)
+    page = directory.search_directory(db, admin, directory.DirectoryFilters(q="senegalais lyon"), 1, 20)
     assert [organisation.name for organisation in page.items] == ["Association des Sénégalais de Lyon"]
 
 
@@ -351,7 +356,7 @@ def test_value_longer_than_its_column_is_rejected(db: Session) -> None:
     report = run_import(db, content.encode())
 
     (problem,) = report.problems
-    assert (problem.column, problem.reason) == ("Phone", "must be at most 40 characters")
+    assert (problem.column, problem.reason) == ("Phone", "This value is too long.")
     assert organisation_count(db) == 0
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.accounts.models import User
-from crm.organisations import importing
-from crm.organisations.importing import ImportFileError, Vocabulary, read_rows
+from crm.organisations.imports import reader as importing
+from crm.organisations.imports.reader import ImportFileError, Vocabulary, read_rows
 from crm.organisations.models import Organisation
 
 SHEET = "xl/worksheets/sheet1.xml"

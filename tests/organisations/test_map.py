@@ -38,7 +38,8 @@ def country_links(page: str) -> dict[str, dict[str, list[str]]]:
     assert svg is not None
     links = {}
     for href, code in re.findall(
-        r'<a href="([^"]+)" aria-label="[^"]*"><title>[^<]*</title><path [^>]*data-country="(\w+)"', svg.group(0)
+        r'<a href="([^"]+)" aria-label="[^"]*"><title>[^<]*</title><path [^>]*data-country="(\w+)"',
+        svg.group(0),
     ):
         target = urlsplit(html.unescape(href))
         assert target.path == "/organisations"

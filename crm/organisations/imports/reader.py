@@ -11,48 +11,42 @@ from datetime import date, datetime, time
 from functools import cache, lru_cache, partial
 from pathlib import PurePath
 from typing import Any, BinaryIO
-from urllib.parse import urlsplit
 
 from babel import Locale
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.workbook import Workbook
+from pydantic import ValidationError
 
 from crm.organisations.countries import match_key, resolve_country
-from crm.organisations.schemas import CONTROL_CHARACTERS
+from crm.organisations.schemas import CONTROL_CHARACTERS, OrganisationIn
+from crm.web.forms import message_id
 from crm.web.i18n import N_
 
 # Messages for the user, kept as fixed format strings so they can be translated before formatting.
-REQUIRED = "is required"
-TOO_LONG = "must be at most {limit} characters"
-TOO_LARGE = "must be at most {limit}"
-NOT_WHOLE_NUMBER = "must be a whole number"
-NEGATIVE = "must not be negative"
-YEAR_OUT_OF_RANGE = "must be a year between {first} and {last}"
-NOT_YES_OR_NO = "must be yes or no"
-UNKNOWN_COUNTRY = "unknown country '{value}'"
-UNKNOWN_LEGAL_STATUS = "unknown legal status '{value}'"
-UNKNOWN_BUDGET_BAND = "unknown budget band '{value}'"
-UNKNOWN_SECTOR = "unknown sector '{value}'"
-UNKNOWN_CAPITAL_KIND = "unknown capital kind '{value}'"
-UNKNOWN_AUDIENCE = "unknown audience '{value}'"
-UNKNOWN_LANGUAGE = "unknown language '{value}'"
-INVALID_WEBSITE = "invalid web address '{value}'"
-INVALID_EMAIL = "invalid email address '{value}'"
-INVALID_PHONE = "invalid phone number '{value}'"
+REQUIRED = N_("is required")
+NOT_WHOLE_NUMBER = N_("must be a whole number")
+NOT_YES_OR_NO = N_("must be yes or no")
+UNKNOWN_COUNTRY = N_("unknown country '{value}'")
+UNKNOWN_LEGAL_STATUS = N_("unknown legal status '{value}'")
+UNKNOWN_BUDGET_BAND = N_("unknown budget band '{value}'")
+UNKNOWN_SECTOR = N_("unknown sector '{value}'")
+UNKNOWN_CAPITAL_KIND = N_("unknown capital kind '{value}'")
+UNKNOWN_AUDIENCE = N_("unknown audience '{value}'")
+UNKNOWN_LANGUAGE = N_("unknown language '{value}'")
 HAS_CONTROL_CHARACTERS = N_("contains invisible control characters: remove them")
 
-UNSUPPORTED_FILE_TYPE = "'{filename}' cannot be imported: upload a .csv or .xlsx file."
-EMPTY_FILE = "The file is empty."
-NOT_UTF8 = "The file is not UTF-8 text. Save it as 'CSV UTF-8' and upload it again."
-UNREADABLE_CSV = "The CSV file could not be read at row {row}."
-UNREADABLE_XLSX = "The file could not be read as an Excel workbook (.xlsx)."
+UNSUPPORTED_FILE_TYPE = N_("'{filename}' cannot be imported: upload a .csv or .xlsx file.")
+EMPTY_FILE = N_("The file is empty.")
+NOT_UTF8 = N_("The file is not UTF-8 text. Save it as 'CSV UTF-8' and upload it again.")
+UNREADABLE_CSV = N_("The CSV file could not be read at row {row}.")
+UNREADABLE_XLSX = N_("The file could not be read as an Excel workbook (.xlsx).")
 XLSX_TOO_LARGE = N_(
     "This Excel workbook unpacks to more than {limit} MB, more than can be read at once. "
     "Split it into smaller files, or save it as 'CSV UTF-8' and upload that."
 )
-MISSING_COLUMNS = "Required columns are missing: {columns}."
-UNKNOWN_COLUMNS = "These columns were not recognised and will be ignored: {columns}."
-DUPLICATE_COLUMNS = "These columns repeat an earlier column and will be ignored: {columns}."
+MISSING_COLUMNS = N_("Required columns are missing: {columns}.")
+UNKNOWN_COLUMNS = N_("These columns were not recognised and will be ignored: {columns}.")
+DUPLICATE_COLUMNS = N_("These columns repeat an earlier column and will be ignored: {columns}.")
 
 # Accepted column headers per field. Matching ignores case, accents, spaces and punctuation, and the field
 # name itself is accepted too. The first header is the one named in error messages.
@@ -125,14 +119,7 @@ LEGAL_STATUS_LABELS: Mapping[str, tuple[str, ...]] = {
 }
 BUDGET_BANDS = ("under_10k", "10k_50k", "50k_250k", "250k_1m", "over_1m")
 
-_TEXT_LIMITS = {"name": 200, "acronym": 30, "residence_city": 100}
-_EMAIL_LIMIT = 254
-_WEBSITE_LIMIT = 500
-_PHONE_LIMIT = 50
-_PHONE_MIN_DIGITS = 6
-_FIRST_YEAR = 1800
 # Counts go into PostgreSQL integer columns.
-_COUNT_LIMIT = 2_147_483_647
 # How many distinct cells of a column keep their parsed value (see _remembered).
 _REMEMBERED_CELLS = 1024
 # Long cell contents would swamp an error message; the user only needs enough to find the cell.
@@ -149,11 +136,8 @@ _THOUSANDS_SEPARATORS = re.compile(r"[ ,'\u00a0\u202f]")
 # Excel date cells in the year column arrive as ISO dates.
 _YEAR = re.compile(r"(\d{4})(?:-\d{2}-\d{2})?")
 _URL_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
-_HOSTNAME = re.compile(r"(?:[\w-]+\.)+[\w-]{2,}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 _QUOTED_SECTIONS = re.compile(r'"[^"]*"')
 # Unicode whitespace, the characters str.isspace() accepts.
-_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -456,32 +440,48 @@ def _parse_rows(
                     values[field_name] = parse(text)
                 except _Invalid as invalid:
                     errors.extend(_row_error(number, field_name, problem) for problem in invalid.problems)
+            if not errors:
+                values, errors = _validated(number, values)
             yield ParsedRow(number, values, errors)
     finally:
         # Closing the rows early (or dropping them) releases the workbook or the file at once.
         records.close()
 
 
+def _validated(number: int, values: dict[str, Any]) -> tuple[dict[str, Any], list[RowError]]:
+    """The row through the same rules as the form and the API (schemas.OrganisationIn): read leniently above,
+    judged here, and stored as the model normalises it, so the edit form accepts it unchanged."""
+    try:
+        organisation = OrganisationIn.model_validate(values)
+    except ValidationError as invalid:
+        errors = [
+            _row_error(number, str(error["loc"][0]) if error["loc"] else "name", (message_id(error), {}))
+            for error in invalid.errors()
+        ]
+        refused = {error.field for error in errors}
+        return {key: value for key, value in values.items() if key not in refused}, errors
+    return organisation.model_dump(mode="json", include=set(values)), []
+
+
 def _parsers(vocabulary: Vocabulary) -> dict[str, Callable[[str], Any]]:
-    this_year = date.today().year
     return {
-        "name": partial(_line, limit=_TEXT_LIMITS["name"]),
-        "acronym": partial(_line, limit=_TEXT_LIMITS["acronym"]),
+        "name": _line,
+        "acronym": _line,
         "residence_country": _remembered(_country),
-        "residence_city": _remembered(partial(_line, limit=_TEXT_LIMITS["residence_city"])),
+        "residence_city": _remembered(_line),
         "origin_country": _remembered(_country),
-        "founded_year": _remembered(partial(_year, last=this_year)),
+        "founded_year": _remembered(_year),
         "legal_status": _remembered(_legal_status),
         "website": _website,
-        "email": _email,
-        "phone": _phone,
+        "email": str.strip,
+        "phone": _line,
         "sectors": _choices_parser(_vocabulary_lookup(vocabulary.sectors), UNKNOWN_SECTOR),
         "capital_kinds": _choices_parser(_vocabulary_lookup(vocabulary.capital_kinds), UNKNOWN_CAPITAL_KIND),
         "audiences": _choices_parser(_vocabulary_lookup(vocabulary.audiences), UNKNOWN_AUDIENCE),
         "languages": _choices_parser(_language_lookup(), UNKNOWN_LANGUAGE),
-        "members_count": _count,
-        "volunteers_count": _count,
-        "staff_count": _count,
+        "members_count": _whole_number,
+        "volunteers_count": _whole_number,
+        "staff_count": _whole_number,
         "budget_band": _budget_band,
         "description": _paragraphs,
         "consent_to_share": _remembered(_yes_or_no),
@@ -504,11 +504,8 @@ def _choices_parser(lookup: Mapping[str, str], unknown: str) -> Callable[[str], 
     return lambda text: list(remembered(text))
 
 
-def _line(text: str, limit: int) -> str:
-    line = " ".join(text.split())
-    if len(line) > limit:
-        raise _Invalid(_problem(TOO_LONG, limit=limit))
-    return line
+def _line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _paragraphs(text: str) -> str:
@@ -528,21 +525,9 @@ def _whole_number(text: str) -> int:
     return int(_THOUSANDS_SEPARATORS.sub("", text))
 
 
-def _count(text: str) -> int:
-    number = _whole_number(text)
-    if number < 0:
-        raise _Invalid(_problem(NEGATIVE, value=text))
-    if number > _COUNT_LIMIT:
-        raise _Invalid(_problem(TOO_LARGE, limit=_COUNT_LIMIT))
-    return number
-
-
-def _year(text: str, last: int) -> int:
+def _year(text: str) -> int:
     match = _YEAR.fullmatch(text)
-    year = int(match.group(1)) if match else _whole_number(text)
-    if not _FIRST_YEAR <= year <= last:
-        raise _Invalid(_problem(YEAR_OUT_OF_RANGE, first=_FIRST_YEAR, last=last))
-    return year
+    return int(match.group(1)) if match else _whole_number(text)
 
 
 @cache
@@ -569,41 +554,9 @@ def _budget_band(text: str) -> str:
 
 
 def _website(text: str) -> str:
-    url = text if _URL_SCHEME.match(text) else f"https://{text}"
-    if len(url) > _WEBSITE_LIMIT:
-        raise _Invalid(_problem(TOO_LONG, limit=_WEBSITE_LIMIT))
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a malformed port
-    except ValueError as error:
-        raise _Invalid(_problem(INVALID_WEBSITE, value=text)) from error
-    valid = (
-        parts.scheme.lower() in ("http", "https")
-        and parts.username is None
-        and parts.hostname is not None
-        and _HOSTNAME.fullmatch(parts.hostname) is not None
-        and _WHITESPACE.search(url) is None
-    )
-    if not valid:
-        raise _Invalid(_problem(INVALID_WEBSITE, value=text))
-    return url
-
-
-def _email(text: str) -> str:
-    if len(text) > _EMAIL_LIMIT:
-        raise _Invalid(_problem(TOO_LONG, limit=_EMAIL_LIMIT))
-    if not _EMAIL.fullmatch(text):
-        raise _Invalid(_problem(INVALID_EMAIL, value=text))
-    return text
-
-
-def _phone(text: str) -> str:
-    phone = " ".join(text.split())
-    if len(phone) > _PHONE_LIMIT:
-        raise _Invalid(_problem(TOO_LONG, limit=_PHONE_LIMIT))
-    if sum(character.isdigit() for character in phone) < _PHONE_MIN_DIGITS:
-        raise _Invalid(_problem(INVALID_PHONE, value=text))
-    return phone
+    # A scheme is added when missing ("asso.org"), as the form does; whether the address is valid is the
+    # model's rule (schemas.OrganisationIn).
+    return text if _URL_SCHEME.match(text) else f"https://{text}"
 
 
 def _yes_or_no(text: str) -> bool:

@@ -8,20 +8,18 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from crm.accounts.permissions import found, requires_role
-from crm.accounts.roles import Role
-from crm.organisations import service
+from crm.accounts.permissions import requires_staff
 from crm.organisations.countries import all_countries, country_name
-from crm.organisations.models import PARTNER_TYPE_LABELS, PartnerActor
-from crm.organisations.schemas import PartnerIn
+from crm.organisations.service import StaleVersion
+from crm.partners import access, service
+from crm.partners.models import PARTNER_TYPE_LABELS, PartnerActor
+from crm.partners.schemas import PartnerIn
 from crm.web.deps import Db
 from crm.web.flash import flash
 from crm.web.forms import FormBody, FormErrors, parse
 from crm.web.i18n import current_language
 from crm.web.i18n import gettext as _
 from crm.web.pagination import clamp_page
-
-STAFF = (Role.ADMIN, Role.LIAISON_OFFICER)
 
 
 def _form_context(
@@ -38,7 +36,7 @@ def _form_context(
 
 class PartnerController(Controller):
     path = "/partners"
-    guards = [requires_role(*STAFF)]
+    guards = [requires_staff]
 
     @get("/", name="partners", sync_to_thread=True)
     def list_partners(self, request: Request[Any, Any, Any], db: Db) -> Template:
@@ -77,8 +75,8 @@ class PartnerController(Controller):
         return Redirect("/partners")
 
     @get("/{partner_id:int}", sync_to_thread=True)
-    def edit_partner(self, db: Db, partner_id: FromPath[int]) -> Template:
-        partner = found(db.get(PartnerActor, partner_id))
+    def edit_partner(self, request: Request[Any, Any, Any], db: Db, partner_id: FromPath[int]) -> Template:
+        partner = access.partner_for(db, request.user, partner_id)
         form = {
             c: getattr(partner, c) for c in ("name", "type", "country", "website", "description", "version")
         }
@@ -88,13 +86,13 @@ class PartnerController(Controller):
     def update_partner(
         self, request: Request[Any, Any, Any], db: Db, partner_id: FromPath[int], data: FormBody
     ) -> Response[Any]:
-        partner = found(db.get(PartnerActor, partner_id))
+        partner = access.partner_for(db, request.user, partner_id)
         try:
             version = int(str(data.get("version") or 0))
             service.update_partner(db, partner, parse(PartnerIn, data), version)
         except FormErrors as exc:
             return Template("partners/form.html", context=_form_context(partner, data, exc.errors))
-        except (service.StaleVersion, ValueError):
+        except (StaleVersion, ValueError):
             errors = {
                 "__all__": _(
                     "Someone else changed this partner after you opened it. "
@@ -106,3 +104,6 @@ class PartnerController(Controller):
             )
         flash(request, _("Partner “%(name)s” saved.") % {"name": partner.name})
         return Redirect("/partners")
+
+
+PARTNER_HANDLERS = [PartnerController]

@@ -6,19 +6,19 @@ import hashlib
 import json
 import operator
 import pickle
-import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from sqlalchemy import Connection, Dialect, String, func, insert, select
+from sqlalchemy import Connection, Dialect, func, insert, select
 from sqlalchemy.orm import Session
 
 from crm.db.audit import record_event
 from crm.db.base import utcnow
 from crm.db.engine import reading, writing
-from crm.organisations import dedupe, importing, service
+from crm.organisations import dedupe, vocabularies
+from crm.organisations.imports import reader as importing
 from crm.organisations.models import (
     Organisation,
     OrganisationAudience,
@@ -26,7 +26,7 @@ from crm.organisations.models import (
     OrganisationSector,
     Provenance,
 )
-from crm.organisations.profile import completeness, search_text
+from crm.organisations.profile import derived_columns
 from crm.web.i18n import gettext
 
 BATCH_SIZE = 1000
@@ -37,19 +37,10 @@ MAX_STORED_DUPLICATES = 200
 _TABLE = Organisation.__table__
 # Fields of the file that are columns of the organisation itself (the vocabularies go to link tables).
 _COPIED_FIELDS = tuple(name for name in importing.FIELD_HEADERS if name in _TABLE.c)
-# The reader's limits are about the data; the columns' may be stricter (e.g. website, phone).
-_COLUMN_LIMITS = {
-    name: _TABLE.c[name].type.length
-    for name in _COPIED_FIELDS
-    if isinstance(_TABLE.c[name].type, String) and _TABLE.c[name].type.length
-}
 _LINKS = (
     ("sectors", OrganisationSector.__table__, "sector_code"),
     ("capital_kinds", OrganisationCapitalKind.__table__, "capital_kind_code"),
     ("audiences", OrganisationAudience.__table__, "audience_code"),
-)
-_SIMILAR_NAME = re.compile(
-    re.escape(dedupe.SIMILAR_NAME).replace(re.escape("{percent}"), r"(?P<percent>\d+)")
 )
 # What json.dumps(values, sort_keys=True, default=str) uses, made once rather than for every row.
 _KEY_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
@@ -114,7 +105,7 @@ class ImportReport:
 
 
 def reference_vocabulary(session: Session) -> importing.Vocabulary:
-    vocab = service.vocabularies(session)
+    vocab = vocabularies.vocabularies(session)
     return importing.Vocabulary(
         sectors={code: (row.label_en, row.label_fr) for code, row in vocab.sectors.items()},
         capital_kinds={code: (row.label_en, row.label_fr) for code, row in vocab.capital_kinds.items()},
@@ -153,12 +144,12 @@ def import_organisations(
                     _existing_organisations(session),
                     _existing_import_keys(session),
                     source or filename,
-                    frozenset(service.vocabularies(session).vulnerable_audiences),
+                    frozenset(vocabularies.vocabularies(session).vulnerable_audiences),
                 )
                 with writer.duplicates:
                     for row in rows:
                         report.rows_read += 1
-                        errors = row.errors or _column_limit_errors(row)
+                        errors = row.errors
                         if errors:
                             _reject(report, errors, columns)
                         else:
@@ -257,17 +248,6 @@ def _header_warnings(header: importing.HeaderReport) -> list[str]:
     return warnings
 
 
-def _column_limit_errors(row: importing.ParsedRow) -> list[importing.RowError]:
-    errors = []
-    for name, limit in _COLUMN_LIMITS.items():
-        value = row.values.get(name)
-        if isinstance(value, str) and len(value) > limit:
-            params = (("limit", str(limit)),)
-            reason = importing.TOO_LONG.format(limit=limit)
-            errors.append(importing.RowError(row.row, name, reason, importing.TOO_LONG, params))
-    return errors
-
-
 def _reject(report: ImportReport, errors: list[importing.RowError], columns: dict[str, str]) -> None:
     report.rejected += 1
     for error in errors:
@@ -292,13 +272,6 @@ def _existing_import_keys(session: Session) -> set[str]:
     # statistics still describe it as empty.
     query = select(Organisation.import_key).where(Organisation.import_key.is_not(None))
     return set(session.scalars(query.execution_options(yield_per=10_000)))
-
-
-def _translated_reason(reason: str) -> str:
-    similar = _SIMILAR_NAME.fullmatch(reason)
-    if similar:
-        return gettext(dedupe.SIMILAR_NAME).format(percent=similar["percent"])
-    return gettext(reason)
 
 
 class _BatchWriter:
@@ -374,7 +347,7 @@ class _BatchWriter:
                     name=row.name,
                     match_name=best.existing.name,
                     score=round(best.score),
-                    reasons=tuple(_translated_reason(reason) for reason in best.reasons),
+                    reasons=tuple(dedupe.translated_reason(reason, gettext) for reason in best.reasons),
                     organisation_id=candidate_id if isinstance(candidate_id, int) else None,
                     file_row=int(candidate_id) if isinstance(candidate_id, str) else None,
                 )
@@ -387,19 +360,9 @@ class _BatchWriter:
         row["languages"] = tuple(values.get("languages") or ())
         row["consent_to_share"] = bool(values.get("consent_to_share"))
         row["import_key"] = key
-        # The same derived values service.refresh_derived stores for an organisation without initiatives.
-        profile = {column: row[column] for column in service.PROFILE_COLUMNS}
-        profile.update(
-            sectors=values.get("sectors") or [],
-            capital_kinds=values.get("capital_kinds") or [],
-            audiences=values.get("audiences") or [],
-            initiatives=[],
-        )
-        row["search_text"] = search_text(
-            row["name"], row["acronym"], row["residence_city"], row["description"]
-        )
-        row["completeness"] = completeness(profile).score
-        row["serves_vulnerable"] = not self.vulnerable_audiences.isdisjoint(profile["audiences"])
+        # The columns service.refresh_derived stores, for an organisation without initiatives yet.
+        links = {name: values.get(name) for name in ("sectors", "capital_kinds", "audiences")}
+        row.update(derived_columns({**row, **links}, 0, self.vulnerable_audiences))
         return row
 
 

@@ -10,10 +10,9 @@ from litestar.params import MultipartBody
 from litestar.response import Template
 from litestar.types import ControllerRouterHandler
 
-from crm.accounts.permissions import requires_role
-from crm.accounts.roles import Role
-from crm.organisations import importer
-from crm.organisations.importing import FIELD_HEADERS, REQUIRED_FIELDS, ImportFileError
+from crm.accounts.permissions import requires_staff
+from crm.organisations.imports import writer as importer
+from crm.organisations.imports.reader import FIELD_HEADERS, REQUIRED_FIELDS, ImportFileError
 from crm.web.deps import Db
 from crm.web.i18n import gettext as _
 from crm.web.templating import is_partial
@@ -35,7 +34,7 @@ def _base_name(filename: str) -> str:
 
 class ImportController(Controller):
     path = "/import/organisations"
-    guards = [requires_role(Role.ADMIN, Role.LIAISON_OFFICER)]
+    guards = [requires_staff]
 
     @get("/", name="import_organisations", sync_to_thread=False)
     def import_page(self, request: Request[Any, Any, Any]) -> Template:

@@ -1,0 +1,1 @@
+"""Partner actors: government bodies, companies, NGOs, international organisations, foundations, academia."""

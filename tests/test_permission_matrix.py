@@ -1,0 +1,403 @@
+"""Who gets what at every route of the app: one row per route, one expected answer per persona.
+
+The routes come from the app's own router, so a new route fails here until someone decides, in the table
+below, what each persona gets there. The table states the rules of PRODUCT.md ("Who uses it"), not what
+the code happens to answer: where the two differ the test fails, and that failure is the finding.
+
+How a response is classed (the point is whether the persona got past the access check, not whether the
+request itself was complete, so a form posted empty that comes back with field errors counts as allowed):
+
+    ok      2xx, a redirect anywhere but the sign-in page's "?next=" refusal, or 400/409/422 (past the
+            check; the body was invalid or stale). Signing out lands on a plain /login: that is ok.
+    login   401 (the API without a token, or htmx), or a redirect to /login?next=... (pages)
+    403     refused although the persona may know the record exists
+    404     refused without telling whether the record exists
+    405     the method is not served there
+    a|b     either answer is right (refused for the role before the record is looked up, or by the record)
+
+Personas: anon (no session, no token), admin, officer (liaison officer), repA (represents organisation A,
+which did not consent to share), repB (represents organisation B, which did), trainer, norole (signed in,
+but holding no role: an account whose roles were all withdrawn keeps nothing but its own account pages).
+
+Every page route is also asked as an htmx partial (HX-Request), which must be classed the same way; the
+API routes are asked with the persona's own token in `Authorization: Bearer`. Writes send a valid CSRF
+token (pages) or a minimal valid JSON body (API: an invalid body would be refused with 400 before the
+record's access check runs, and hide what this test is after).
+
+Besides the class of answer: an API refusal is a JSON error body, never a page; and nobody who may not
+see organisation A's private data (anon, repB, trainer, norole) may find its name, its contact or its
+activity anywhere in an answer they are given: directory, exports, map, API lists.
+
+One app and database per route (PostgreSQL too when CRM_TEST_POSTGRES_URL is set); the generated OPTIONS
+handlers (CORS preflight, no code of ours) are the only handlers left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from crm.accounts import service as accounts
+from crm.accounts.models import User
+from crm.app import create_app
+from crm.organisations import service as organisations
+from crm.organisations.models import Contact, Organisation
+from crm.organisations.schemas import ActivityIn
+from crm.partners import service as partners
+from crm.partners.models import PartnerActor
+from crm.partners.schemas import PartnerIn
+from crm.settings import load_settings
+from tests.conftest import SECRET, Client
+
+PERSONAS = ("anon", "admin", "officer", "repA", "repB", "trainer", "norole")
+# Who may not see organisation A's private data: their answers must never name it.
+OUTSIDERS = ("anon", "repB", "trainer", "norole")
+# Writers that destroy or change what others are asked about go last (the admin deletes A last).
+ORDER = ("anon", "norole", "trainer", "repB", "repA", "officer", "admin")
+OUTCOMES = {"ok", "login", "403", "404", "405"}
+
+# fmt: off
+MATRIX_TABLE = """
+method path                                                 anon  admin officer repA repB    trainer norole
+# Public: files, health, language, signing in and out, the API's documentation.
+GET    /static/{file_path:path}                             ok    ok    ok      ok   ok      ok      ok
+HEAD   /static/{file_path:path}                             ok    ok    ok      ok   ok      ok      ok
+GET    /healthz                                             ok    ok    ok      ok   ok      ok      ok
+GET    /language/{code:str}                                 ok    ok    ok      ok   ok      ok      ok
+GET    /login                                               ok    ok    ok      ok   ok      ok      ok
+POST   /login                                               ok    ok    ok      ok   ok      ok      ok
+POST   /logout                                              ok    ok    ok      ok   ok      ok      ok
+GET    /schema                                              ok    ok    ok      ok   ok      ok      ok
+GET    /schema/redoc                                        ok    ok    ok      ok   ok      ok      ok
+GET    /schema/openapi.json                                 ok    ok    ok      ok   ok      ok      ok
+GET    /schema/{path:str}                                   404   404   404     404  404     404     404
+# One's own account: home page and API tokens (the token revoked is the persona's own).
+GET    /                                                    login ok    ok      ok   ok      ok      ok
+GET    /account/tokens                                      login ok    ok      ok   ok      ok      ok
+POST   /account/tokens                                      login ok    ok      ok   ok      ok      ok
+POST   /account/tokens/{token_id:int}/revoke                login ok    ok      ok   ok      ok      ok
+# Users are the admin's alone ({user_id} is someone else).
+GET    /admin/users                                         login ok    403     403  403     403     403
+GET    /admin/users/new                                     login ok    403     403  403     403     403
+POST   /admin/users/new                                     login ok    403     403  403     403     403
+GET    /admin/users/{user_id:int}                           login ok    403     403  403     403     403
+POST   /admin/users/{user_id:int}                           login ok    403     403  403     403     403
+# The directory: every role reads its public part (a trainer looks for the organisations it trains and
+# for peers strong in a domain); an account with no role reads nothing (permissions.reads_directory).
+GET    /organisations                                       login ok    ok      ok   ok      ok      403
+GET    /organisations/export/{fmt:str}                      login ok    ok      ok   ok      ok      403
+GET    /map                                                 login ok    ok      ok   ok      ok      403
+GET    /api/v1/organisations                                login ok    ok      ok   ok      ok      403
+# Mapping organisations is the government side's work.
+GET    /organisations/new                                   login ok    ok      403  403     403     403
+POST   /organisations/new                                   login ok    ok      403  403     403     403
+POST   /api/v1/organisations                                login ok    ok      403  403     403     403
+GET    /import/organisations                                login ok    ok      403  403     403     403
+POST   /import/organisations                                login ok    ok      403  403     403     403
+GET    /organisations/{organisation_id:int}/merge           login ok    ok      403  403     403     403
+POST   /organisations/{organisation_id:int}/merge           login ok    ok      403  403     403     403
+POST   /organisations/{organisation_id:int}/delete          login ok    403     403  403     403     403
+DELETE /api/v1/organisations/{organisation_id:int}          login ok    403     403  403     403     403
+# Who speaks for an organisation is the government side's to decide ({user_id}: a representative of A).
+POST   /organisations/{organisation_id:int}/representatives login ok ok      403  403     403     403
+POST   /organisations/{organisation_id:int}/representatives/{user_id:int}/remove login ok ok 403 403 403 403
+GET    /organisations/picker                                login ok    ok      403  403     403     403
+GET    /organisations/picker/results                        login ok    ok      403  403     403     403
+# Organisation A (private): its staff and its own representative. Others learn nothing of it (404); those
+# with no right to organisations at all may be refused for their role first (403).
+GET    /organisations/{organisation_id:int}                 login ok    ok      ok   404     403|404 403|404
+GET    /organisations/{organisation_id:int}/edit            login ok    ok      ok   404     403|404 403|404
+POST   /organisations/{organisation_id:int}/edit            login ok    ok      ok   404     403|404 403|404
+GET    /organisations/{organisation_id:int}/contacts        login ok    ok      ok   404     403|404 403|404
+POST   /organisations/{organisation_id:int}/contacts        login ok    ok      ok   404     403|404 403|404
+GET    /organisations/{organisation_id:int}/activities      login ok    ok      ok   404     403|404 403|404
+POST   /organisations/{organisation_id:int}/activities      login ok    ok      ok   404     403|404 403|404
+GET    /organisations/{organisation_id:int}/representatives login ok ok      ok   404     403|404 403|404
+GET    /api/v1/organisations/{organisation_id:int}          login ok    ok      ok   404     403|404 403|404
+PUT    /api/v1/organisations/{organisation_id:int}          login ok    ok      ok   404     403|404 403|404
+GET    /api/v1/organisations/{organisation_id:int}/contacts login ok    ok      ok   404     403|404 403|404
+POST   /api/v1/organisations/{organisation_id:int}/contacts login ok    ok      ok   404     403|404 403|404
+GET    /api/v1/contacts/{contact_id:int}                    login ok    ok      ok   404     403|404 403|404
+PUT    /api/v1/contacts/{contact_id:int}                    login ok    ok      ok   404     403|404 403|404
+# Every contact at once is the government side's.
+GET    /api/v1/contacts                                     login ok    ok      403  403     403     403
+# Partner actors: the government's counterparts, for the government side.
+GET    /partners                                            login ok    ok      403  403     403     403
+GET    /partners/new                                        login ok    ok      403  403     403     403
+POST   /partners/new                                        login ok    ok      403  403     403     403
+GET    /partners/{partner_id:int}                           login ok    ok      403  403     403     403
+POST   /partners/{partner_id:int}                           login ok    ok      403  403     403     403
+GET    /api/v1/partners                                     login ok    ok      403  403     403     403
+POST   /api/v1/partners                                     login ok    ok      403  403     403     403
+GET    /api/v1/partners/{partner_id:int}                    login ok    ok      403  403     403     403
+PUT    /api/v1/partners/{partner_id:int}                    login ok    ok      403  403     403     403
+"""
+# fmt: on
+
+
+def parse_matrix(table: str) -> dict[tuple[str, str], dict[str, set[str]]]:
+    lines = [line for line in table.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    header, *rows = (line.split() for line in lines)
+    assert tuple(header[2:]) == PERSONAS, f"the table's columns must be {PERSONAS}"
+    matrix: dict[tuple[str, str], dict[str, set[str]]] = {}
+    for method, path, *cells in rows:
+        assert len(cells) == len(PERSONAS), f"{method} {path}: one cell per persona"
+        answers = [set(cell.split("|")) for cell in cells]
+        assert all(a <= OUTCOMES for a in answers), f"{method} {path}: cells are among {sorted(OUTCOMES)}"
+        assert (method, path) not in matrix, f"{method} {path} appears twice"
+        matrix[method, path] = dict(zip(PERSONAS, answers, strict=True))
+    return matrix
+
+
+MATRIX = parse_matrix(MATRIX_TABLE)
+
+
+def app_routes() -> list[tuple[str, str]]:
+    """Every (method, path pattern) the router serves, from an app that never opens its database."""
+    engine = create_engine("sqlite://")
+    settings = load_settings(database_url="sqlite://", secret_key=SECRET, demo=False)
+    app = create_app(settings, engine)
+    found = {
+        (method, route.path)
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", [])
+        for method in handler.http_methods
+        if method != "OPTIONS"
+    }
+    engine.dispose()
+    return sorted(found, key=lambda pair: (pair[1], pair[0]))
+
+
+ROUTES = app_routes()
+
+
+# The world each route is asked about -------------------------------------------------------------------
+
+ORG_A_NAME = "Aardvark Quietwater Association"
+CONTACT_NAME = "Ysolde Confidentielle"
+ACTIVITY_SUMMARY = "Budget talks kept between us"
+PRIVATE_TEXTS = (ORG_A_NAME, CONTACT_NAME, ACTIVITY_SUMMARY)
+
+
+@dataclass
+class World:
+    db: Session
+    org_a: Organisation
+    contact: Contact
+    partner: PartnerActor
+    other_user: User
+    make_representative: Callable[..., User]
+    clients: dict[str, Client]
+    token_ids: dict[str, int]
+    secrets: dict[str, str]
+
+    def representative_to_remove(self, persona: str) -> int:
+        """A representative of A for this persona alone, so one removal does not change the next answer."""
+        email = f"spare.{persona.lower()}@example.org"
+        existing = accounts.get_user_by_email(self.db, email)
+        return (existing or self.make_representative(self.org_a, email=email)).id
+
+    def version(self, model: Any, id_: int) -> int:
+        self.db.commit()  # a new transaction: SQLite would otherwise read the snapshot it began with
+        return self.db.scalar(select(model.version).where(model.id == id_))
+
+
+@pytest.fixture
+def world(
+    db: Session,
+    make_user: Any,
+    make_organisation: Any,
+    make_representative: Any,
+    make_contact: Any,
+    client_factory: Any,
+) -> World:
+    org_a = make_organisation(ORG_A_NAME, consent_to_share=False, residence_city="Lyon")
+    org_b = make_organisation("Baobab Open Network", consent_to_share=True)
+    contact = make_contact(org_a, CONTACT_NAME, email="ysolde@example.org")
+    organisations.add_activity(
+        db, org_a, None, ActivityIn(kind="meeting", occurred_on=date(2024, 5, 14), summary=ACTIVITY_SUMMARY)
+    )
+    partner = partners.create_partner(db, PartnerIn(name="Ministry of Abroad", type="ministry"))
+    # The forms never leave an account without a role, but the database can (a role row removed by hand or
+    # by a migration): such an account must get nothing from having signed in alone.
+    norole = make_user("trainer", email="norole@example.org")
+    norole.role_rows.clear()
+    db.commit()
+    users: dict[str, User] = {
+        "admin": make_user("admin", email="admin@example.org"),
+        "officer": make_user("liaison_officer", email="officer@example.org"),
+        "repA": make_representative(org_a, email="repa@example.org"),
+        "repB": make_representative(org_b, email="repb@example.org"),
+        "trainer": make_user("trainer", email="trainer@example.org"),
+        "norole": norole,
+    }
+    other_user = make_user("liaison_officer", email="someone.else@example.org")
+    # Anonymous has no token: the one it tries to revoke is someone else's.
+    token_ids, secrets = {}, {}
+    for persona, user in [*users.items(), ("anon", other_user)]:
+        token = accounts.create_api_token(db, user, "matrix")
+        token_ids[persona], secrets[persona] = token.token.id, token.secret
+    clients = {"anon": client_factory()}
+    for persona, user in users.items():
+        clients[persona] = client_factory()
+        session_token = accounts.start_session(db, user, "127.0.0.1", days=1)
+        clients[persona].cookies.set("crm_session", session_token, domain="testserver.local")
+    db.commit()
+    return World(
+        db=db,
+        org_a=org_a,
+        contact=contact,
+        partner=partner,
+        other_user=other_user,
+        make_representative=make_representative,
+        clients=clients,
+        token_ids=token_ids,
+        secrets=secrets,
+    )
+
+
+def path_values(world: World, persona: str, pattern: str) -> dict[str, Any]:
+    return {
+        "file_path": "app.css",
+        "code": "fr",
+        "path": "no-such-renderer",
+        "fmt": "csv",
+        "organisation_id": world.org_a.id,
+        "contact_id": world.contact.id,
+        "partner_id": world.partner.id,
+        "user_id": (
+            world.representative_to_remove(persona) if "/representatives/" in pattern else world.other_user.id
+        ),
+        "token_id": world.token_ids[persona],
+    }
+
+
+def fill(pattern: str, values: dict[str, Any]) -> str:
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(values[m.group(1)]), pattern)
+
+
+ORGANISATION_BODY = {
+    "name": ORG_A_NAME,
+    "origin_country": "SN",
+    "residence_country": "FR",
+    "consent_to_share": False,
+}
+
+
+# Minimal valid JSON bodies, so an allowed request reaches its record's access check and succeeds.
+API_BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
+    ("POST", "/api/v1/organisations"): lambda w: {**ORGANISATION_BODY, "name": "Created By The Matrix"},
+    ("PUT", "/api/v1/organisations/{organisation_id:int}"): lambda w: {
+        **ORGANISATION_BODY,
+        "version": w.version(Organisation, w.org_a.id),
+    },
+    ("POST", "/api/v1/organisations/{organisation_id:int}/contacts"): lambda w: {"full_name": "New Person"},
+    ("PUT", "/api/v1/contacts/{contact_id:int}"): lambda w: {
+        "full_name": CONTACT_NAME,
+        "version": w.version(Contact, w.contact.id),
+    },
+    ("POST", "/api/v1/partners"): lambda w: {"name": "Embassy of Elsewhere", "type": "embassy_consulate"},
+    ("PUT", "/api/v1/partners/{partner_id:int}"): lambda w: {
+        "name": "Ministry of Abroad",
+        "type": "ministry",
+        "version": w.version(PartnerActor, w.partner.id),
+    },
+}
+# Multipart forms: sent as a browser sends an empty file field.
+MULTIPART_ROUTES = {("POST", "/import/organisations")}
+
+
+def classify(response: Any) -> str:
+    status = response.status_code
+    if status == 401:
+        return "login"
+    if 300 <= status < 400:
+        target = urlsplit(response.headers.get("location", ""))
+        return "login" if target.path == "/login" and "next=" in target.query else "ok"
+    if status < 300 or status in (400, 409, 422):
+        return "ok"
+    return str(status)
+
+
+def describe(response: Any) -> str:
+    where = response.headers.get("location") or response.headers.get("hx-redirect")
+    return f"{response.status_code}" + (f" -> {where}" if where else "")
+
+
+def ask(world: World, persona: str, method: str, pattern: str, *, htmx: bool = False) -> Any:
+    client = world.clients[persona]
+    url = fill(pattern, path_values(world, persona, pattern))
+    headers: dict[str, str] = {}
+    kwargs: dict[str, Any] = {"follow_redirects": False}
+    if pattern.startswith("/api/"):
+        if persona != "anon":
+            headers["Authorization"] = f"Bearer {world.secrets[persona]}"
+        if (method, pattern) in API_BODIES:
+            kwargs["json"] = API_BODIES[method, pattern](world)
+    elif method not in ("GET", "HEAD"):
+        if (method, pattern) in MULTIPART_ROUTES:
+            kwargs["files"] = {"file": ("", b"", "application/octet-stream")}
+        kwargs["data"] = {"_csrf_token": client.csrf_token()}
+    if htmx:
+        headers["HX-Request"] = "true"
+    return client.request(method, url, headers=headers, **kwargs)
+
+
+def is_api(pattern: str) -> bool:
+    return pattern.startswith("/api/")
+
+
+def is_page(method: str, pattern: str) -> bool:
+    return method == "GET" and not pattern.startswith(("/api/", "/static/", "/schema", "/healthz"))
+
+
+@pytest.mark.parametrize(("method", "pattern"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
+def test_every_persona_gets_the_answer_the_matrix_gives(method: str, pattern: str, world: World) -> None:
+    expected = MATRIX.get((method, pattern))
+    if expected is None:
+        pytest.fail(
+            f"{method} {pattern} is served by the app but has no row in MATRIX_TABLE "
+            f"({__name__}): add a row saying what each of {', '.join(PERSONAS)} gets there."
+        )
+    wrong: list[str] = []
+    for persona in ORDER:
+        answers = [("", ask(world, persona, method, pattern))]
+        if is_page(method, pattern):
+            answers.append((" (htmx)", ask(world, persona, method, pattern, htmx=True)))
+        for variant, response in answers:
+            got = classify(response)
+            if got not in expected[persona]:
+                right = " or ".join(sorted(expected[persona]))
+                wrong.append(f"{persona}{variant}: expected {right}, got {got} ({describe(response)})")
+            json_body = response.headers.get("content-type", "").startswith("application/json")
+            if is_api(pattern) and response.status_code >= 400 and not json_body:
+                wrong.append(f"{persona}{variant}: the API refused with a page, not a JSON error body")
+            if persona in OUTSIDERS:
+                body = response.text
+                leaked = [text for text in PRIVATE_TEXTS if text in body]
+                if leaked:
+                    wrong.append(f"{persona}{variant}: the answer shows organisation A's private {leaked}")
+    assert not wrong, f"{method} {pattern}:\n  " + "\n  ".join(wrong)
+
+
+def test_every_row_of_the_matrix_names_a_route_the_app_serves() -> None:
+    stale = sorted(set(MATRIX) - set(ROUTES))
+    assert stale == [], f"rows for routes the app no longer serves, remove or rename them: {stale}"
+
+
+def test_the_private_texts_are_on_the_pages_of_those_who_may_see_them(world: World) -> None:
+    """Keeps the leak check above honest: it looks for texts these pages really show."""
+    officer = world.clients["officer"]
+    a = world.org_a.id
+
+    assert ORG_A_NAME in officer.get("/organisations").text
+    assert CONTACT_NAME in officer.get(f"/organisations/{a}/contacts").text
+    assert ACTIVITY_SUMMARY in officer.get(f"/organisations/{a}/activities").text
