@@ -22,6 +22,10 @@ from crm.db.engine import session_scope
 from crm.organisations.models import Organisation
 
 T = TypeVar("T")
+# bench/concurrent_users.py holds /healthz to 1 s on a machine of its own; here the suite's other worker (the
+# browser tests) shares the two cores with the server and its clients, so the bound is looser. A frozen
+# server, the defect this guards against, takes tens of seconds.
+SUITE_HEALTH_LIMIT_S = 2.5
 
 
 @dataclass
@@ -96,7 +100,7 @@ def test_32_simultaneous_signed_in_requests_are_all_answered_and_health_stays_qu
     assert status in (302, 303)
     statuses, slowest_health = run(_signed_in_burst(served, cookies))
     assert statuses == [200] * 32
-    assert slowest_health < load.HEALTH_LIMIT_S
+    assert slowest_health < SUITE_HEALTH_LIMIT_S
 
 
 def test_16_simultaneous_sign_ins_all_succeed(served: Served) -> None:
@@ -181,7 +185,7 @@ def test_a_mix_of_users_and_an_import_for_a_few_seconds_loses_nothing(served: Se
     results = run(load.run_load(served.base, served.fixture, clients=16, duration=6, import_rows=2000))
     assert results.server_errors == 0
     assert results.failures == []
-    assert results.health_failures == 0, f"slowest /healthz {results.health_worst_s:.2f} s"
+    assert results.health_worst_s < SUITE_HEALTH_LIMIT_S, f"slowest /healthz {results.health_worst_s:.2f} s"
     assert load.lost_writes(served.url, results) == []
     with session_scope(served.url) as session:
         imported = session.scalar(

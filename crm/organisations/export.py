@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -118,7 +119,7 @@ def xlsx_bytes(rows: Iterable[list[Any]]) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Organisations")
     for row in rows:
-        sheet.append([_neutralise(_xml_safe(v)) for v in row])
+        sheet.append([_text_cell(sheet, _xml_safe(v)) for v in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -128,10 +129,28 @@ def _xml_safe(value: Any) -> Any:
     return _NOT_IN_XML.sub("", value) if isinstance(value, str) else value
 
 
+# A phone number ("+33 1 42 05 66 31") starts like a formula but can run nothing: it is left as it is.
+_PHONE_LIKE = re.compile(r"\+[\d\s().-]*")
+
+
 def _neutralise(value: Any) -> Any:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """In CSV, a cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection)."""
+    if (
+        isinstance(value, str)
+        and value[:1] in ("=", "+", "-", "@", "\t", "\r")
+        and not _PHONE_LIKE.fullmatch(value)
+    ):
         return "'" + value
+    return value
+
+
+def _text_cell(sheet: Any, value: Any) -> Any:
+    """In XLSX, text is stored typed as text, so it is never a formula and needs no prefix (openpyxl would
+    take a string starting with "=" for one)."""
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
     return value
 
 

@@ -60,7 +60,7 @@ def error_response(
     request: Request[Any, Any, Any], status: int, detail: str | None = None, extra: Any = None
 ) -> Response[Any]:
     title = gettext(TITLES.get(status, TITLES[500 if status >= 500 else 400]))
-    message = detail or gettext(MESSAGES.get(status, "")) or title
+    message = detail or _default_message(status, title)
     if wants_json(request):
         body: dict[str, Any] = {"error": {"status": status, "title": title, "detail": message}}
         if extra:
@@ -74,12 +74,18 @@ def error_response(
         )
         current_language.set(language)
         title = gettext(TITLES.get(status, TITLES[500 if status >= 500 else 400]))
-        message = detail or gettext(MESSAGES.get(status, "")) or title
+        message = detail or _default_message(status, title)
     return Template(
         template_name=template,
         context={"status": status, "title": title, "message": message},
         status_code=status,
     )
+
+
+def _default_message(status: int, title: str) -> str:
+    # gettext("") would answer the catalog's header, not an empty string.
+    message = MESSAGES.get(status)
+    return gettext(message) if message else title
 
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

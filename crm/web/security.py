@@ -78,6 +78,11 @@ class AllowedHostsMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
             host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+            if "\x00" in scope["path"]:
+                # No address holds a NUL byte; file lookups would fail on it (a 500 for /static/%00).
+                await send({"type": "http.response.start", "status": 404, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+                return
             if not self.allowed(host):
                 await send(
                     {

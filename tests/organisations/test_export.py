@@ -311,8 +311,17 @@ def test_a_cell_that_would_run_as_a_formula_is_neutralised_in_excel(
     header = [cell.value for cell in sheet[1]]
     row = {name: cell for name, cell in zip(header, sheet[2], strict=True)}
 
-    assert row["name"].value == "'=1+1"
+    # Stored typed as text: never a formula, and the value unchanged (no apostrophe in the data).
+    assert row["name"].value == "=1+1"
     assert row["name"].data_type == "s"
-    assert row["residence_city"].value == "'@SUM(A1)"
-    assert row["contacts"].value.startswith("'=cmd")
+    assert row["residence_city"].value == "@SUM(A1)"
+    assert row["contacts"].value.startswith("=cmd")
     assert all(cell.data_type != "f" for cell in sheet[2])
+
+
+def test_phone_numbers_are_exported_as_they_are(login: Any, officer: User, make_organisation: Any) -> None:
+    make_organisation("Phone Association", phone="+33 1 42 05 66 31")
+    csv_record = read_csv(login(officer).get("/organisations/export/csv"))[0]
+    assert csv_record["phone"] == "+33 1 42 05 66 31"
+    (xlsx_record,) = xlsx_records(login(officer).get("/organisations/export/xlsx"))
+    assert xlsx_record["phone"] == "+33 1 42 05 66 31"

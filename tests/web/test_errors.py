@@ -116,3 +116,15 @@ def test_anonymous_page_request_is_redirected_to_login(client: Client) -> None:
     response = client.get("/account/tokens", follow_redirects=False)
     assert response.status_code in (302, 303)
     assert response.headers["location"] == "/login?next=/account/tokens"
+
+
+def test_an_api_request_without_a_token_reads_a_real_message(client: Client) -> None:
+    response = client.get("/api/v1/organisations")
+    assert response.status_code == 401
+    detail = response.json()["error"]["detail"]
+    assert "Project-Id-Version" not in detail and detail
+
+
+def test_a_nul_byte_in_an_address_is_not_found_not_an_error(client: Client) -> None:
+    assert client.get("/static/%00").status_code == 404
+    assert client.get("/static/app.css%00.js").status_code == 404
