@@ -317,6 +317,7 @@ async def one_client(
     sessions: dict[str, dict[str, str]],
     deadline: float,
     results: Results,
+    think_s: float = 0.0,
 ) -> None:
     rng = random.Random(number)
     ids = fixture.organisation_ids
@@ -368,10 +369,13 @@ async def one_client(
             except httpx.HTTPError as error:
                 results.record("transport error", started, 599)
                 results.failures.append(f"client {number}: {type(error).__name__} {error}")
+            if think_s:
+                # A person reads the page before the next click: uniform between none and twice the mean.
+                await asyncio.sleep(rng.uniform(0, 2 * think_s))
 
 
 async def run_load(
-    base: str, fixture: Fixture, clients: int, duration: float, import_rows: int = 0
+    base: str, fixture: Fixture, clients: int, duration: float, import_rows: int = 0, think_s: float = 0.0
 ) -> Results:
     results = Results()
     sessions = {}
@@ -384,7 +388,7 @@ async def run_load(
     health = asyncio.create_task(watch_health(base, stop, results))
     started = time.monotonic()
     deadline = started + duration
-    tasks = [one_client(n, base, fixture, sessions, deadline, results) for n in range(clients)]
+    tasks = [one_client(n, base, fixture, sessions, deadline, results, think_s) for n in range(clients)]
     if import_rows:
         results.import_tag, results.import_rows = uuid.uuid4().hex[:8], import_rows
         content = import_file(import_rows, results.import_tag)
@@ -463,7 +467,9 @@ def report(label: str, results: Results, problems: list[str], log_errors: list[s
     return ok
 
 
-def run(engine: str, clients: int, duration: float, import_rows: int, postgres_url: str | None) -> bool:
+def run(
+    engine: str, clients: int, duration: float, import_rows: int, postgres_url: str | None, think_s: float
+) -> bool:
     with tempfile.TemporaryDirectory(prefix="crm-concurrent-") as tmp:
         workdir = Path(tmp)
         with fresh_database(engine, workdir, postgres_url) as url:
@@ -484,6 +490,12 @@ def main() -> None:
     parser.add_argument("--import-rows", type=int, default=20_000)
     parser.add_argument("--postgres-url", default=os.environ.get("CRM_TEST_POSTGRES_URL"))
     parser.add_argument("--server-code", default="", help="serve another checkout's crm/ (a git worktree)")
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=250,
+        help="mean pause between a client's actions (0: as fast as it can)",
+    )
     args = parser.parse_args()
     global SERVER_CODE
     SERVER_CODE = args.server_code or SERVER_CODE
@@ -494,7 +506,8 @@ def main() -> None:
         print("PostgreSQL skipped: no --postgres-url or CRM_TEST_POSTGRES_URL")
         engines = ["sqlite"]
     outcomes = [
-        run(engine, args.clients, args.duration, args.import_rows, args.postgres_url) for engine in engines
+        run(engine, args.clients, args.duration, args.import_rows, args.postgres_url, args.think_ms / 1000)
+        for engine in engines
     ]
     sys.exit(0 if all(outcomes) else 1)
 

@@ -209,4 +209,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         reload=reload,
         proxy_headers=True,
         access_log=False,
+        # Longer than a proxy's (or a client pool's) idle keep-alive, so the server never closes a connection
+        # just as the other side sends on it ("server disconnected without a response").
+        timeout_keep_alive=75,
     )
