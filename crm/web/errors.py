@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from crm.db.engine import is_busy
 from crm.web.forms import OWN_MESSAGES
 from crm.web.i18n import N_, current_language, gettext, pick_language
+from crm.web.templating import is_partial
 
 logger = logging.getLogger("crm")
 
@@ -67,6 +68,9 @@ def error_response(
             body["error"]["fields"] = extra
         return Response(body, status_code=status)
     template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
+    if is_partial(request):
+        # An htmx request swaps the answer into part of the page: the message alone, not a second page.
+        template = "errors/_error.html"
     if "user" not in request.scope:
         # Unrouted paths never reach the auth middleware: pick the language from the request itself.
         language = pick_language(

@@ -128,3 +128,14 @@ def test_an_api_request_without_a_token_reads_a_real_message(client: Client) -> 
 def test_a_nul_byte_in_an_address_is_not_found_not_an_error(client: Client) -> None:
     assert client.get("/static/%00").status_code == 404
     assert client.get("/static/app.css%00.js").status_code == 404
+
+
+def test_an_htmx_request_refused_gets_the_message_alone_not_a_second_page(
+    make_user: Any, login: Any, make_organisation: Any
+) -> None:
+    private = make_organisation("Private Association", consent_to_share=False)
+    browser = login(make_user("trainer"))
+    response = browser.hx_get(f"/organisations/{private.id}/contacts")
+    assert response.status_code == 404
+    assert "<h1>Page not found</h1>" in response.text
+    assert "<header class=\"site-header" not in response.text and "<html" not in response.text
