@@ -36,9 +36,9 @@ from crm.accounts import service as accounts
 from crm.accounts.models import User
 from crm.db.engine import make_engine, make_sessionmaker
 from crm.organisations import directory
+from crm.organisations.directory import SORTS, DirectoryFilters, directory_query
 from crm.organisations.models import Organisation
 from crm.organisations.profile import query_terms
-from crm.organisations.directory import SORTS, DirectoryFilters, directory_query
 from crm.settings import load_settings
 
 BASE_URL = "http://testserver.local"

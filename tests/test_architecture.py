@@ -83,7 +83,9 @@ def test_no_module_imports_a_librarys_private_module() -> None:
 
 
 # Coroutine handlers that take the session and hand its work to a thread themselves, and why.
-THREADED_BY_HAND = {"healthz": "checks the database on threads of its own, to answer while all others are busy"}
+THREADED_BY_HAND = {
+    "healthz": "checks the database on threads of its own, to answer while all others are busy"
+}
 
 
 def test_every_handler_that_takes_the_database_runs_in_a_worker_thread() -> None:

@@ -138,4 +138,4 @@ def test_an_htmx_request_refused_gets_the_message_alone_not_a_second_page(
     response = browser.hx_get(f"/organisations/{private.id}/contacts")
     assert response.status_code == 404
     assert "<h1>Page not found</h1>" in response.text
-    assert "<header class=\"site-header" not in response.text and "<html" not in response.text
+    assert '<header class="site-header' not in response.text and "<html" not in response.text
