@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -22,6 +23,9 @@ from crm.web.auth import SignInUnavailable, cookie_value
 
 SESSION_COOKIE = "crm_session"
 logger = logging.getLogger("crm")
+
+ApiRequest = Request[User, Any, Any]
+"""An API handler's request: guards let only signed-in requests in, so `request.user` is always a User."""
 
 # Guards are coroutines although they never wait: Litestar runs a plain function guard in a worker thread.
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]

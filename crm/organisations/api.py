@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, delete, get, post, put
+from litestar import Controller, delete, get, post, put
 from litestar.params import JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from crm.accounts.models import User
-from crm.accounts.permissions import refuse_unless, requires, requires_role, requires_staff
+from crm.accounts.permissions import ApiRequest, refuse_unless, requires, requires_role, requires_staff
 from crm.accounts.roles import Role
 from crm.organisations import access, directory, permissions, service, vocabularies
 from crm.organisations.countries import resolve_country
@@ -34,8 +34,6 @@ Codes = Annotated[
     list[str] | None,
     QueryParameter(max_items=50, description="Repeat the parameter to match any of several."),
 ]
-ApiRequest = Request[User, Any, Any]
-"""Guards let only authenticated requests in, so `request.user` is always a User here."""
 
 
 class OrganisationPage(BaseModel):

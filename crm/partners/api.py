@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, get, post, put
 from litestar.params import JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
-from crm.accounts.models import User
-from crm.accounts.permissions import requires_staff
+from crm.accounts.permissions import ApiRequest, requires_staff
 from crm.organisations.service import StaleVersion
 from crm.partners import access, service
 from crm.partners.models import PartnerType
 from crm.partners.schemas import PartnerIn, PartnerOut, PartnerPage, PartnerUpdate
 from crm.web.api import BEARER, ObjectId, PageNumber, PerPage, conflict, errors
 from crm.web.deps import Db
-
-ApiRequest = Request[User, Any, Any]
 
 
 class PartnerApiController(Controller):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import anyio
 import anyio.to_thread
@@ -14,18 +12,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crm.web.deps import RawDb
+from crm.web.threads import own_thread_pool
 
 # The check runs on a few threads of its own: when every ordinary worker thread is busy with requests, the
 # health check still answers at once instead of queueing behind them.
-_limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = WeakKeyDictionary()
-
-
-def _limiter() -> anyio.CapacityLimiter:
-    loop = asyncio.get_running_loop()
-    limiter = _limiters.get(loop)
-    if limiter is None:
-        limiter = _limiters[loop] = anyio.CapacityLimiter(4)
-    return limiter
+_limiter = own_thread_pool(4)
 
 
 def _database_answers(session: Session) -> bool:

@@ -15,9 +15,7 @@ hop would cost more than the call (bench/load_bench.py, directory page: see benc
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from weakref import WeakKeyDictionary
 
 import anyio
 import anyio.to_thread
@@ -26,6 +24,7 @@ from litestar.types import Message, Scope
 from sqlalchemy.orm import Session
 
 from crm.db.engine import ends_without_waiting
+from crm.web.threads import own_thread_pool
 
 Hook = Callable[[Message, Scope], Awaitable[None]]
 
@@ -49,15 +48,7 @@ ENDED = "crm_session_ended"
 def make_transaction_hook(session_for_scope: Callable[[Scope], Session]) -> Hook:
     """`session_for_scope` gives the request's session (the plugin's `provide_session`, which creates it if
     the request had none: a session without a transaction ends at once)."""
-    # A limiter belongs to one event loop: a server process runs one, the tests start several.
-    limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = WeakKeyDictionary()
-
-    def ending_limiter() -> anyio.CapacityLimiter:
-        loop = asyncio.get_running_loop()
-        limiter = limiters.get(loop)
-        if limiter is None:
-            limiter = limiters[loop] = anyio.CapacityLimiter(ENDING_THREADS)
-        return limiter
+    ending_limiter = own_thread_pool(ENDING_THREADS)
 
     async def end_request_session(message: Message, scope: Scope) -> None:
         if message["type"] not in SESSION_TERMINUS_ASGI_EVENTS:
