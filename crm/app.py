@@ -25,6 +25,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from crm.accounts.controllers import AuthController, HomeController, TokenController, UserAdminController
 from crm.accounts.permissions import make_authenticator
 from crm.accounts.roles import ROLE_LABELS, Role
+from crm.assessments import portfolio_pages, questionnaire_pages, results_pages
+from crm.assessments.api import API_HANDLERS as ASSESSMENT_API_HANDLERS
 from crm.db.audit import set_actor
 from crm.db.engine import CrmSession, make_engine, pool_options, will_write
 from crm.organisations.api import API_HANDLERS
@@ -85,6 +87,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             RepresentativesController,
             *IMPORT_HANDLERS,
             *API_HANDLERS,
+            *questionnaire_pages.HANDLERS,
+            *results_pages.HANDLERS,
+            *portfolio_pages.HANDLERS,
+            *ASSESSMENT_API_HANDLERS,
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
         request_class=errors.SafeJsonRequest,

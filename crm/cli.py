@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
@@ -136,6 +137,44 @@ def seed_demo() -> None:
     for login in seeding.demo_logins():
         line = _("%(email)-28s password: %(password)-16s roles: %(roles)s")
         click.echo("  " + line % {**login, "roles": ", ".join(login["roles"])})
+
+
+@main.group()
+def framework() -> None:
+    """Capacity assessment frameworks (versioned files under seeds/frameworks/)."""
+
+
+@framework.command("load")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@friendly
+def framework_load(path: Path) -> None:
+    """Check a framework file and store it as a new version (a version in use never changes)."""
+    from crm.assessments import service as assessments
+    from crm.assessments.framework import FrameworkError, parse_framework
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserMistake(f"{path}: {exc.strerror}") from None
+    try:
+        spec = parse_framework(raw)
+        with db_session(settings_for_cli()) as session:
+            stored, created = assessments.load_framework(session, spec)
+            counts = {
+                "key": stored.key,
+                "version": stored.version,
+                "domains": len(spec.domains),
+                "indicators": len(spec.indicator_codes()),
+            }
+    except FrameworkError as exc:
+        raise UserMistake(f"{path}: {exc}") from None
+    if created:
+        click.echo(
+            _("framework %(key)s version %(version)s loaded: %(domains)s domains, %(indicators)s indicators")
+            % counts
+        )
+    else:
+        click.echo(_("framework %(key)s version %(version)s is already loaded, unchanged") % counts)
 
 
 @main.group()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import crm.accounts.models
+import crm.assessments.models
 import crm.db.audit
 import crm.organisations.models
 import crm.partners.models

@@ -182,6 +182,7 @@ class Organisation(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):
         "search_text",
         "name_key",
         "serves_vulnerable",
+        "capacity_band",
     )
     __table_args__ = (
         # The directory only ever lists live (unmerged) records: partial indexes keep the planner on them.
@@ -193,6 +194,7 @@ class Organisation(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):
         _live_index("ix_organisations_created_at", "created_at"),
         _live_index("ix_organisations_consent", "consent_to_share", "name_key"),
         _live_index("ix_organisations_vulnerable", "serves_vulnerable", "name_key"),
+        _live_index("ix_organisations_capacity_band", "capacity_band", "name_key"),
         Index(
             "ix_organisations_merged_into_id",
             "merged_into_id",
@@ -231,6 +233,12 @@ class Organisation(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):
     serves_vulnerable: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false()
     )
+    # Agreed to be recommended to other organisations as a peer trainer in the domains it is strong in.
+    peer_trainer_consent: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    # The band of its latest validated assessment (set by crm.assessments.service when a round is validated).
+    capacity_band: Mapped[str | None] = mapped_column(String(20))
     # Accent-folded, transliterated name/acronym/city/description: what the full-text indexes read.
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # Import key: a hash of the source row, so re-importing the same file creates nothing new.

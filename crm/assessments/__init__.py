@@ -1,0 +1,1 @@
+"""Capacity self-assessment: frameworks as data, rounds answered by representatives, validation, results."""

@@ -1,0 +1,584 @@
+"""Assessments: loading frameworks, opening rounds, saving answers as respondents go, submitting, validating,
+the action plan and the figures read back (results, recommendations, portfolio). No HTTP here."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crm.accounts.models import User
+from crm.assessments import comparison
+from crm.assessments.framework import FrameworkError, FrameworkSpec
+from crm.assessments.models import (
+    ActionStatus,
+    AssessmentAnswer,
+    AssessmentResponse,
+    AssessmentRound,
+    Choice,
+    DomainScore,
+    Framework,
+    FrameworkDomain,
+    FrameworkIndicator,
+    IndicatorReview,
+    PlanAction,
+    ResponseStatus,
+    RoundStatus,
+)
+from crm.assessments.results import DomainShape, RoundScores, score_round
+from crm.assessments.scoring import rounded
+from crm.db.base import utcnow
+from crm.organisations.models import Organisation
+from crm.organisations.service import StaleVersion
+
+
+class Incomplete(Exception):
+    """A response submitted with indicators left unanswered (their ids, in questionnaire order)."""
+
+    def __init__(self, missing: list[int]) -> None:
+        super().__init__(f"{len(missing)} indicators unanswered")
+        self.missing = missing
+
+
+class NotReady(Exception):
+    """The round cannot move on yet; str() says why (for the page and the API)."""
+
+
+# Frameworks ------------------------------------------------------------------------------------------
+
+
+def load_framework(session: Session, spec: FrameworkSpec) -> tuple[Framework, bool]:
+    """Store a framework version; (framework, False) if this exact file is already loaded. A version that an
+    assessment uses never changes: loading different content under its number is refused."""
+    existing = session.scalar(
+        select(Framework).where(Framework.key == spec.key, Framework.version == spec.version)
+    )
+    if existing is not None and existing.content_hash == spec.content_hash:
+        return existing, False
+    previous = None
+    if spec.previous_version is not None:
+        previous = session.scalar(
+            select(Framework).where(Framework.key == spec.key, Framework.version == spec.previous_version)
+        )
+        if previous is None:
+            raise FrameworkError(
+                f"previous_version: version {spec.previous_version} of “{spec.key}” is not loaded; load it first"
+            )
+        known = set(
+            session.scalars(
+                select(FrameworkIndicator.code).where(FrameworkIndicator.framework_id == previous.id)
+            )
+        )
+        for d, domain in enumerate(spec.domains):
+            for i, indicator in enumerate(domain.indicators):
+                unknown = [code for code in indicator.maps_from if code not in known]
+                if unknown:
+                    raise FrameworkError(
+                        f"domains[{d}].indicators[{i}].maps_to.from: “{unknown[0]}” is not an indicator of "
+                        f"version {spec.previous_version}"
+                    )
+    if existing is not None:
+        used = session.scalar(select(func.count()).where(AssessmentRound.framework_id == existing.id)) or 0
+        if used:
+            raise FrameworkError(
+                f"version: version {spec.version} of “{spec.key}” is used by {used} assessments and cannot "
+                "change; give the changed file a new version number"
+            )
+        session.delete(existing)
+        session.flush()
+    framework = Framework(
+        key=spec.key,
+        version=spec.version,
+        title=spec.title,
+        description=spec.description,
+        previous_id=previous.id if previous else None,
+        content_hash=spec.content_hash,
+    )
+    session.add(framework)
+    session.flush()
+    for position, domain_spec in enumerate(spec.domains, start=1):
+        domain = FrameworkDomain(
+            framework_id=framework.id,
+            code=domain_spec.code,
+            position=position,
+            name=domain_spec.name,
+            description=domain_spec.description,
+        )
+        session.add(domain)
+        session.flush()
+        session.add_all(
+            FrameworkIndicator(
+                framework_id=framework.id,
+                domain_id=domain.id,
+                code=indicator.code,
+                position=n,
+                question=indicator.question,
+                guidance=indicator.guidance,
+                levels=indicator.levels,
+                mapping_kind=indicator.mapping_kind,
+                maps_from=indicator.maps_from,
+            )
+            for n, indicator in enumerate(domain_spec.indicators, start=1)
+        )
+    session.flush()
+    return framework, True
+
+
+def list_frameworks(session: Session) -> Sequence[Framework]:
+    return session.scalars(select(Framework).order_by(Framework.key, Framework.version.desc())).all()
+
+
+def get_framework(session: Session, framework_id: int) -> Framework | None:
+    return session.get(Framework, framework_id)
+
+
+def current_framework(session: Session) -> Framework | None:
+    """The framework new rounds answer: the highest version of the framework loaded last."""
+    return session.scalar(
+        select(Framework).order_by(Framework.loaded_at.desc(), Framework.version.desc()).limit(1)
+    )
+
+
+@dataclass
+class Structure:
+    """A framework's domains and indicators in questionnaire order (two queries, whatever the size)."""
+
+    framework: Framework
+    domains: list[FrameworkDomain]
+    indicators: dict[int, list[FrameworkIndicator]]
+
+    def all_indicators(self) -> list[FrameworkIndicator]:
+        return [i for d in self.domains for i in self.indicators[d.id]]
+
+    def shapes(self) -> list[DomainShape]:
+        return [DomainShape(d.id, d.code, tuple(i.id for i in self.indicators[d.id])) for d in self.domains]
+
+    def refs(self) -> list[comparison.IndicatorRef]:
+        codes = {d.id: d.code for d in self.domains}
+        return [
+            comparison.IndicatorRef(i.code, codes[i.domain_id], i.mapping_kind, tuple(i.maps_from))
+            for i in self.all_indicators()
+        ]
+
+    def step_of(self, indicator_id: int) -> int:
+        for step, domain in enumerate(self.domains, start=1):
+            if any(i.id == indicator_id for i in self.indicators[domain.id]):
+                return step
+        raise KeyError(indicator_id)
+
+
+def structure(session: Session, framework: Framework) -> Structure:
+    domains = list(
+        session.scalars(
+            select(FrameworkDomain)
+            .where(FrameworkDomain.framework_id == framework.id)
+            .order_by(FrameworkDomain.position)
+        )
+    )
+    indicators: dict[int, list[FrameworkIndicator]] = {d.id: [] for d in domains}
+    for indicator in session.scalars(
+        select(FrameworkIndicator)
+        .where(FrameworkIndicator.framework_id == framework.id)
+        .order_by(FrameworkIndicator.position)
+    ):
+        indicators[indicator.domain_id].append(indicator)
+    return Structure(framework, domains, indicators)
+
+
+# Rounds and responses ----------------------------------------------------------------------------------
+
+
+def get_round(session: Session, round_id: int) -> AssessmentRound | None:
+    return session.scalar(select(AssessmentRound).where(AssessmentRound.id == round_id))
+
+
+def rounds_of(session: Session, organisation_id: int) -> Sequence[AssessmentRound]:
+    return session.scalars(
+        select(AssessmentRound)
+        .where(AssessmentRound.organisation_id == organisation_id)
+        .order_by(AssessmentRound.opened_on.desc(), AssessmentRound.id.desc())
+    ).all()
+
+
+def round_in_progress(session: Session, organisation_id: int) -> AssessmentRound | None:
+    return session.scalar(
+        select(AssessmentRound).where(
+            AssessmentRound.organisation_id == organisation_id,
+            AssessmentRound.status != RoundStatus.VALIDATED,
+        )
+    )
+
+
+def start_round(
+    session: Session, organisation: Organisation, user: User, framework: Framework, today: date
+) -> AssessmentRound:
+    """The organisation's round in progress, opened now if it has none (two people starting one at once get
+    the same round: the database allows one in progress per organisation)."""
+    existing = round_in_progress(session, organisation.id)
+    if existing is not None:
+        return existing
+    round_ = AssessmentRound(
+        organisation_id=organisation.id, framework_id=framework.id, opened_on=today, opened_by_id=user.id
+    )
+    try:
+        with session.begin_nested():
+            session.add(round_)
+    except IntegrityError:
+        existing = round_in_progress(session, organisation.id)
+        if existing is None:
+            raise
+        return existing
+    return round_
+
+
+def responses_of(session: Session, round_id: int) -> list[tuple[AssessmentResponse, User]]:
+    return [
+        (response, user)
+        for response, user in session.execute(
+            select(AssessmentResponse, User)
+            .join(User, User.id == AssessmentResponse.respondent_id)
+            .where(AssessmentResponse.round_id == round_id)
+            .order_by(AssessmentResponse.created_at, AssessmentResponse.id)
+        ).tuples()
+    ]
+
+
+def get_response(session: Session, response_id: int) -> AssessmentResponse | None:
+    return session.get(AssessmentResponse, response_id)
+
+
+def response_of(
+    session: Session, round_: AssessmentRound, user: User, role: str | None = None
+) -> AssessmentResponse:
+    """This respondent's response in the round, begun now if they have none."""
+    query = select(AssessmentResponse).where(
+        AssessmentResponse.round_id == round_.id, AssessmentResponse.respondent_id == user.id
+    )
+    existing = session.scalar(query)
+    if existing is not None:
+        return existing
+    response = AssessmentResponse(round_id=round_.id, respondent_id=user.id, respondent_role=role)
+    try:
+        with session.begin_nested():
+            session.add(response)
+    except IntegrityError:
+        existing = session.scalar(query)
+        if existing is None:
+            raise
+        return existing
+    return response
+
+
+def answers_of(session: Session, response_id: int) -> dict[int, AssessmentAnswer]:
+    return {
+        a.indicator_id: a
+        for a in session.scalars(select(AssessmentAnswer).where(AssessmentAnswer.response_id == response_id))
+    }
+
+
+def save_answer(
+    session: Session,
+    response: AssessmentResponse,
+    indicator: FrameworkIndicator,
+    choice: Choice | None,
+    evidence: str | None,
+    version: int | None,
+) -> AssessmentAnswer:
+    """Save one answer as a draft. `version` is the answer's version the respondent's page holds (None when it
+    showed no answer yet): another tab's newer save raises StaleVersion instead of being overwritten."""
+    if response.status != ResponseStatus.DRAFT:
+        raise NotReady("submitted")
+    answer = session.scalar(
+        select(AssessmentAnswer).where(
+            AssessmentAnswer.response_id == response.id, AssessmentAnswer.indicator_id == indicator.id
+        )
+    )
+    if answer is None:
+        if version is not None:
+            raise StaleVersion()
+        answer = AssessmentAnswer(response_id=response.id, indicator_id=indicator.id)
+        try:
+            with session.begin_nested():
+                answer.choice = choice.value if choice else None
+                answer.evidence = evidence
+                session.add(answer)
+        except IntegrityError:
+            raise StaleVersion() from None
+        return answer
+    if version != answer.version:
+        raise StaleVersion()
+    answer.choice = choice.value if choice else None
+    answer.evidence = evidence
+    session.flush()
+    return answer
+
+
+def set_step(session: Session, response: AssessmentResponse, step: int) -> None:
+    """Remember the step the respondent is on, without touching the response's version."""
+    if response.current_step != step:
+        session.execute(
+            update(AssessmentResponse.__table__)
+            .where(AssessmentResponse.__table__.c.id == response.id)
+            .values(current_step=step)
+        )
+
+
+def missing_indicators(shape: Structure, answers: dict[int, AssessmentAnswer]) -> list[FrameworkIndicator]:
+    """Indicators with no answer chosen (an evidence note alone is not an answer)."""
+    return [i for i in shape.all_indicators() if i.id not in answers or answers[i.id].choice is None]
+
+
+def submit_response(session: Session, response: AssessmentResponse, shape: Structure) -> None:
+    if response.status != ResponseStatus.DRAFT:
+        return
+    missing = missing_indicators(shape, answers_of(session, response.id))
+    if missing:
+        raise Incomplete([i.id for i in missing])
+    response.status = ResponseStatus.SUBMITTED.value
+    response.submitted_at = utcnow()
+    session.flush()
+
+
+def submitted_answers(session: Session, round_id: int) -> dict[int, dict[int, str | None]]:
+    """Submitted responses' answers: response id → indicator id → choice (drafts do not count)."""
+    answers: dict[int, dict[int, str | None]] = defaultdict(dict)
+    for response_id, indicator_id, choice in session.execute(
+        select(AssessmentAnswer.response_id, AssessmentAnswer.indicator_id, AssessmentAnswer.choice)
+        .join(AssessmentResponse, AssessmentResponse.id == AssessmentAnswer.response_id)
+        .where(AssessmentResponse.round_id == round_id, AssessmentResponse.status == ResponseStatus.SUBMITTED)
+    ):
+        answers[response_id][indicator_id] = choice
+    return dict(answers)
+
+
+def reviews_of(session: Session, round_id: int) -> dict[int, IndicatorReview]:
+    return {
+        r.indicator_id: r
+        for r in session.scalars(select(IndicatorReview).where(IndicatorReview.round_id == round_id))
+    }
+
+
+def scores_of(session: Session, round_: AssessmentRound, shape: Structure) -> RoundScores:
+    reviews = {i: r.level for i, r in reviews_of(session, round_.id).items()}
+    return score_round(shape.shapes(), submitted_answers(session, round_.id), reviews)
+
+
+def _store_scores(
+    session: Session, round_: AssessmentRound, scores: RoundScores, changes: dict[str, float | None]
+) -> None:
+    session.execute(delete(DomainScore).where(DomainScore.round_id == round_.id))
+    session.add_all(
+        DomainScore(
+            round_id=round_.id,
+            domain_id=d.id,
+            domain_code=d.code,
+            organisation_id=round_.organisation_id,
+            self_score=rounded(d.self_score),
+            validated_score=rounded(d.validated_score) if round_.status == RoundStatus.VALIDATED else None,
+            validated_band=(d.band.value if d.band else None)
+            if round_.status == RoundStatus.VALIDATED
+            else None,
+            spread=rounded(d.spread.width) if d.spread else None,
+            change=rounded(changes.get(d.code)),
+            latest=round_.latest,
+        )
+        for d in scores.domains
+    )
+    session.flush()
+
+
+def submit_round(session: Session, round_: AssessmentRound, shape: Structure) -> None:
+    """Close the round to answers and send it for validation: needs at least one submitted response."""
+    if round_.status != RoundStatus.OPEN:
+        raise NotReady("not open")
+    answers = submitted_answers(session, round_.id)
+    if not answers:
+        raise NotReady("no submitted response")
+    round_.status = RoundStatus.SUBMITTED.value
+    round_.submitted_at = utcnow()
+    scores = score_round(shape.shapes(), answers, {})
+    round_.self_score = rounded(scores.self_score)
+    session.flush()
+    _store_scores(session, round_, scores, {})
+
+
+def review_indicator(
+    session: Session,
+    round_: AssessmentRound,
+    indicator: FrameworkIndicator,
+    level: int | None,
+    comment: str,
+    officer: User,
+) -> None:
+    """Set (or, with no level, withdraw) the officer's validated score for one indicator."""
+    if round_.status != RoundStatus.SUBMITTED:
+        raise NotReady("not submitted")
+    review = session.scalar(
+        select(IndicatorReview).where(
+            IndicatorReview.round_id == round_.id, IndicatorReview.indicator_id == indicator.id
+        )
+    )
+    if level is None:
+        if review is not None:
+            session.delete(review)
+    elif review is None:
+        session.add(
+            IndicatorReview(
+                round_id=round_.id,
+                indicator_id=indicator.id,
+                level=level,
+                comment=comment,
+                officer_id=officer.id,
+            )
+        )
+    else:
+        review.level, review.comment, review.officer_id = level, comment, officer.id
+    session.flush()
+
+
+@dataclass
+class Comparison:
+    previous: AssessmentRound | None
+    previous_domain_scores: dict[str, float | None]
+    changes: dict[str, float | None]
+    overall_change: float | None
+    same_framework: bool
+
+
+def previous_comparable(session: Session, round_: AssessmentRound) -> AssessmentRound | None:
+    """The latest validated round before this one whose framework compares: the same version, or the version
+    this one's framework maps to."""
+    frameworks = [round_.framework_id]
+    if round_.framework.previous_id is not None:
+        frameworks.append(round_.framework.previous_id)
+    query = (
+        select(AssessmentRound)
+        .where(
+            AssessmentRound.organisation_id == round_.organisation_id,
+            AssessmentRound.status == RoundStatus.VALIDATED,
+            AssessmentRound.framework_id.in_(frameworks),
+            AssessmentRound.id != round_.id,
+        )
+        .order_by(AssessmentRound.opened_on.desc(), AssessmentRound.id.desc())
+        .limit(1)
+    )
+    if round_.validated_at is not None:
+        query = query.where(AssessmentRound.validated_at < round_.validated_at)
+    return session.scalar(query)
+
+
+def compare(session: Session, round_: AssessmentRound, shape: Structure, scores: RoundScores) -> Comparison:
+    previous = previous_comparable(session, round_)
+    if previous is None:
+        return Comparison(None, {}, {}, None, True)
+    same = previous.framework_id == round_.framework_id
+    previous_shape = structure(session, previous.framework) if not same else shape
+    previous_scores = scores_of(session, previous, previous_shape)
+    by_code = {i.code: previous_scores.indicator_scores()[i.id] for i in previous_shape.all_indicators()}
+    before = comparison.previous_domain_scores(shape.refs(), by_code, same)
+    current = {d.code: d.validated_score for d in scores.domains}
+    changes = comparison.domain_changes(current, before)
+    return Comparison(previous, before, changes, comparison.overall_change(changes), same)
+
+
+def validate_round(
+    session: Session, round_: AssessmentRound, officer: User, note: str | None, shape: Structure
+) -> RoundScores:
+    """The officer agrees the scores: both self and validated scores are kept; the organisation's band and
+    its latest round follow."""
+    if round_.status != RoundStatus.SUBMITTED:
+        raise NotReady("not submitted")
+    round_.status = RoundStatus.VALIDATED.value
+    round_.validated_at = utcnow()
+    round_.validated_by_id = officer.id
+    round_.validation_note = note
+    scores = scores_of(session, round_, shape)
+    round_.validated_score = rounded(scores.validated_score)
+    round_.validated_band = scores.band.value if scores.band else None
+    found = compare(session, round_, shape, scores)
+    round_.previous_round_id = found.previous.id if found.previous else None
+    round_.change = rounded(found.overall_change)
+    _mark_latest(session, round_)
+    _store_scores(session, round_, scores, found.changes)
+    return scores
+
+
+def _mark_latest(session: Session, round_: AssessmentRound) -> None:
+    organisation_id = round_.organisation_id
+    session.execute(
+        update(AssessmentRound)
+        .where(AssessmentRound.organisation_id == organisation_id, AssessmentRound.latest.is_(True))
+        .values(latest=False)
+    )
+    session.execute(
+        update(DomainScore)
+        .where(DomainScore.organisation_id == organisation_id, DomainScore.latest.is_(True))
+        .values(latest=False)
+    )
+    round_.latest = True
+    session.execute(
+        update(Organisation.__table__)
+        .where(Organisation.__table__.c.id == organisation_id)
+        .values(capacity_band=round_.validated_band)
+    )
+    session.flush()
+
+
+# The action plan --------------------------------------------------------------------------------------
+
+
+def actions_of(session: Session, round_id: int) -> Sequence[PlanAction]:
+    return session.scalars(
+        select(PlanAction)
+        .where(PlanAction.round_id == round_id)
+        .order_by(PlanAction.due_on.is_(None), PlanAction.due_on, PlanAction.id)
+    ).all()
+
+
+def get_action(session: Session, action_id: int) -> PlanAction | None:
+    return session.get(PlanAction, action_id)
+
+
+def add_action(session: Session, round_: AssessmentRound, **fields: object) -> PlanAction:
+    if round_.status != RoundStatus.VALIDATED:
+        raise NotReady("not validated")
+    action = PlanAction(round_id=round_.id, **fields)
+    session.add(action)
+    session.flush()
+    return action
+
+
+def update_action(session: Session, action: PlanAction, version: int, **fields: object) -> None:
+    if version != action.version:
+        raise StaleVersion()
+    for key, value in fields.items():
+        setattr(action, key, value)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class PlanProgress:
+    total: int
+    done: int
+    overdue: int
+
+    @property
+    def percent(self) -> int:
+        counted = self.total
+        return round(100 * self.done / counted) if counted else 0
+
+
+def plan_progress(actions: Sequence[PlanAction], today: date) -> PlanProgress:
+    live = [a for a in actions if a.status != ActionStatus.DROPPED]
+    return PlanProgress(
+        total=len(live),
+        done=sum(a.status == ActionStatus.DONE for a in live),
+        overdue=sum(
+            a.status != ActionStatus.DONE and a.due_on is not None and a.due_on < today for a in live
+        ),
+    )
