@@ -48,6 +48,9 @@ from sqlalchemy.orm import Session
 from crm.accounts import service as accounts
 from crm.accounts.models import User
 from crm.app import create_app
+from crm.assessments import service as assessments
+from crm.assessments.framework import parse_framework
+from crm.assessments.models import Choice
 from crm.organisations import service as organisations
 from crm.organisations.models import Contact, Organisation
 from crm.organisations.schemas import ActivityIn
@@ -55,6 +58,7 @@ from crm.partners import service as partners
 from crm.partners.models import PartnerActor
 from crm.partners.schemas import PartnerIn
 from crm.settings import load_settings
+from tests.assessments.conftest import encode, framework_document
 from tests.conftest import SECRET, Client
 
 PERSONAS = ("anon", "admin", "officer", "repA", "repB", "trainer", "norole")
@@ -139,6 +143,13 @@ GET    /api/v1/partners                                     login ok    ok      
 POST   /api/v1/partners                                     login ok    ok      403  403     403     403
 GET    /api/v1/partners/{partner_id:int}                    login ok    ok      403  403     403     403
 PUT    /api/v1/partners/{partner_id:int}                    login ok    ok      403  403     403     403
+# Assessments of organisation A ({round_id}: A's round being answered, {response_id}: repA's own response,
+# {action_id}: an action of A's earlier, validated round): A's representatives and the government side only;
+# a response is its respondent's alone. Others learn nothing of them (404) or are refused for their role.
+# -- questionnaire pages
+# -- validation, results and plan pages
+# -- frameworks and portfolio pages
+# -- assessments API
 """
 # fmt: on
 
@@ -188,6 +199,35 @@ PRIVATE_TEXTS = (ORG_A_NAME, CONTACT_NAME, ACTIVITY_SUMMARY)
 
 
 @dataclass
+class AssessmentIds:
+    framework_id: int
+    indicator_id: int
+    round_id: int
+    response_id: int
+    action_id: int
+
+
+def assessments_of_a(db: Session, org_a: Organisation, rep_a: User, officer: User) -> AssessmentIds:
+    """A validated round of A with one action in its plan, then a new round of A that repA is answering."""
+    framework, _ = assessments.load_framework(db, parse_framework(encode(framework_document())))
+    shape = assessments.structure(db, framework)
+    earlier = assessments.start_round(db, org_a, rep_a, framework, date(2025, 3, 1))
+    response = assessments.response_of(db, earlier, rep_a)
+    for indicator in shape.all_indicators():
+        assessments.save_answer(db, response, indicator, Choice.LEVEL_2, "Minutes of the AGM", None)
+    assessments.submit_response(db, response, shape)
+    assessments.submit_round(db, earlier, shape)
+    assessments.validate_round(db, earlier, officer, None, shape)
+    first = shape.all_indicators()[0]
+    action = assessments.add_action(db, earlier, domain_id=first.domain_id, title="Write a budget")
+    current = assessments.start_round(db, org_a, rep_a, framework, date(2026, 3, 1))
+    own = assessments.response_of(db, current, rep_a)
+    assessments.save_answer(db, own, first, Choice.LEVEL_3, None, None)
+    db.commit()
+    return AssessmentIds(framework.id, first.id, current.id, own.id, action.id)
+
+
+@dataclass
 class World:
     db: Session
     org_a: Organisation
@@ -198,6 +238,7 @@ class World:
     clients: dict[str, Client]
     token_ids: dict[str, int]
     secrets: dict[str, str]
+    assessment: AssessmentIds
 
     def representative_to_remove(self, persona: str) -> int:
         """A representative of A for this persona alone, so one removal does not change the next answer."""
@@ -240,6 +281,7 @@ def world(
         "norole": norole,
     }
     other_user = make_user("liaison_officer", email="someone.else@example.org")
+    assessment = assessments_of_a(db, org_a, users["repA"], users["officer"])
     # Anonymous has no token: the one it tries to revoke is someone else's.
     token_ids, secrets = {}, {}
     for persona, user in [*users.items(), ("anon", other_user)]:
@@ -261,6 +303,7 @@ def world(
         clients=clients,
         token_ids=token_ids,
         secrets=secrets,
+        assessment=assessment,
     )
 
 
@@ -277,6 +320,12 @@ def path_values(world: World, persona: str, pattern: str) -> dict[str, Any]:
             world.representative_to_remove(persona) if "/representatives/" in pattern else world.other_user.id
         ),
         "token_id": world.token_ids[persona],
+        "framework_id": world.assessment.framework_id,
+        "indicator_id": world.assessment.indicator_id,
+        "round_id": world.assessment.round_id,
+        "response_id": world.assessment.response_id,
+        "action_id": world.assessment.action_id,
+        "step": 1,
     }
 
 
