@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -19,6 +20,8 @@ from crm.accounts.models import UserSession
 from crm.accounts.roles import Role
 from crm.db import migrate
 from crm.db.engine import make_engine, make_sessionmaker
+from crm.settings import PROJECT_ROOT
+from tests.assessments.conftest import framework_document
 from tests.conftest import SECRET
 
 PASSWORD = "a long enough password"
@@ -262,3 +265,32 @@ def test_serve_with_a_short_secret_key_refuses_to_start(
 def test_demo_mode_needs_no_secret_key(crm: Run, database_url: str, base_env: dict[str, str]) -> None:
     result = crm("db", "upgrade", env={**base_env, "CRM_DATABASE_URL": database_url, "CRM_DEMO": "1"})
     assert result.returncode == 0, result.stderr
+
+
+# crm framework load -----------------------------------------------------------------------------
+
+SHIPPED = sorted((PROJECT_ROOT / "seeds" / "frameworks").glob("*.json"))
+
+
+def test_the_shipped_frameworks_load_in_version_order_and_again_unchanged(migrated: Run) -> None:
+    assert SHIPPED, "seeds/frameworks holds the framework files"
+    for path in SHIPPED:
+        result = migrated("framework", "load", str(path))
+        assert result.returncode == 0, result.stderr
+        assert "loaded" in result.stdout
+    again = migrated("framework", "load", str(SHIPPED[0]))
+    assert again.returncode == 0 and "already loaded, unchanged" in again.stdout
+
+
+def test_a_bad_file_is_one_line_naming_the_element(migrated: Run, tmp_path: Path) -> None:
+    document = framework_document()
+    document["domains"][2]["indicators"][1]["levels"].pop()
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = migrated("framework", "load", str(path))
+    assert_one_line_error(result, "domains[2].indicators[1].levels: 3 levels, 4 expected")
+
+
+def test_a_missing_file_is_one_line(migrated: Run, tmp_path: Path) -> None:
+    result = migrated("framework", "load", str(tmp_path / "nowhere.json"))
+    assert_one_line_error(result, "nowhere.json")
