@@ -112,11 +112,13 @@ def seed() -> None:
 @seed.command("reference")
 @friendly
 def seed_reference() -> None:
-    """Load or update the reference vocabularies (sectors, capital kinds, audiences)."""
+    """Load or update the reference vocabularies (sectors, capital kinds, audiences) and the shipped capacity
+    frameworks."""
     from crm import seeding
 
     with db_session(settings_for_cli()) as session:
         seeding.load_reference(session)
+        seeding.load_frameworks(session)
     click.echo(_("reference data loaded"))
 
 

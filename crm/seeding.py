@@ -12,9 +12,13 @@ from sqlalchemy.orm import Session
 from crm.accounts import service as accounts
 from crm.accounts.models import User
 from crm.accounts.passwords import hash_password
+from crm.assessments import service as assessments
+from crm.assessments.demo import load_demo_assessments
+from crm.assessments.framework import parse_framework
+from crm.assessments.models import Framework
 from crm.organisations import service as organisations
 from crm.organisations import vocabularies
-from crm.organisations.models import Initiative
+from crm.organisations.models import Initiative, Organisation
 from crm.organisations.schemas import ActivityIn, ContactIn, OrganisationIn
 from crm.partners.models import PartnerActor
 from crm.partners.schemas import PartnerIn
@@ -41,6 +45,16 @@ def load_reference(session: Session) -> None:
     )
 
 
+def load_frameworks(session: Session) -> dict[int, Framework]:
+    """The capacity frameworks shipped under seeds/frameworks, older versions first (a version maps to its
+    previous one); a file already loaded is left as it is."""
+    specs = sorted(
+        (parse_framework(path.read_bytes()) for path in (SEEDS_DIR / "frameworks").glob("*.json")),
+        key=lambda spec: (spec.key, spec.version),
+    )
+    return {spec.version: assessments.load_framework(session, spec)[0] for spec in specs}
+
+
 def demo_logins() -> list[dict[str, Any]]:
     return [
         {"email": u["email"], "password": u.get("password", "demo-password"), "roles": u["roles"]}
@@ -49,7 +63,8 @@ def demo_logins() -> list[dict[str, Any]]:
 
 
 def load_demo(session: Session) -> None:
-    """Reference data, partners, organisations with their contacts, initiatives and activities, then users."""
+    """Reference data, partners, organisations with their contacts, initiatives and activities, users, then
+    frameworks and two or three years of assessments."""
     load_reference(session)
     for entry in read_seed("demo/partners.json"):
         data = PartnerIn.model_validate({k: v for k, v in entry.items() if k != "key"})
@@ -58,6 +73,7 @@ def load_demo(session: Session) -> None:
     for entry in read_seed("demo/organisations.json"):
         org_ids[entry["key"]] = _load_organisation(session, entry)
     password_hashes: dict[str, str] = {}
+    users: dict[str, User] = {}
     for entry in read_seed("demo/users.json"):
         password = entry.get("password", "demo-password")
         user = accounts.create_user(
@@ -73,7 +89,20 @@ def load_demo(session: Session) -> None:
         )
         if entry.get("organisation"):
             user.organisation_id = org_ids[entry["organisation"]]
+        users[entry["email"]] = user
     session.flush()
+    representatives = {u.organisation_id: u for u in users.values() if u.organisation_id is not None}
+    organisations_by_id = {o.id: o for o in session.scalars(select(Organisation).order_by(Organisation.id))}
+    rep = users["rep@demo.example.org"]
+    load_demo_assessments(
+        session,
+        [o for o in organisations_by_id.values() if o.merged_into_id is None],
+        representatives,
+        officer=users["officer@demo.example.org"],
+        frameworks=load_frameworks(session),
+        password_hash=next(iter(password_hashes.values())),
+        featured=organisations_by_id.get(rep.organisation_id or 0),
+    )
 
 
 def _load_organisation(session: Session, entry: dict[str, Any]) -> int:
