@@ -1,5 +1,5 @@
-"""Demo assessments: two or three years of validated rounds for most demo organisations, answered through the
-service as respondents would, with officer adjustments, one round answered by three people who disagree, a
+"""Demo assessments: two or three years of validated rounds for most demo organisations (answers inserted in
+bulk; submitted, validated and planned through the service), with officer adjustments, one round answered by three people who disagree, a
 round waiting for validation and action plans, so progress, disagreement and recommendations show at first
 run. Deterministic: the same database every time."""
 
@@ -10,12 +10,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from crm.accounts import service as accounts
 from crm.accounts.models import User
 from crm.assessments import service
-from crm.assessments.models import ActionStatus, AssessmentRound, Choice, Framework, FrameworkIndicator
+from crm.assessments.models import (
+    ActionStatus,
+    AssessmentAnswer,
+    AssessmentRound,
+    Choice,
+    Framework,
+    FrameworkIndicator,
+)
 from crm.organisations.models import Organisation
 
 # (opened on, framework version): a round a year, the last one on the revised framework.
@@ -73,10 +81,20 @@ def _answer(
     bias: float = 0.0,
 ) -> None:
     response = service.response_of(session, round_, respondent, role)
-    for indicator in indicators:
-        choice = _choice(rng, targets[codes[indicator.domain_id]] + bias)
-        evidence = "Minutes of the general assembly" if rng.random() < 0.25 else None
-        service.save_answer(session, response, indicator, choice, evidence, None)
+    # One INSERT per response rather than one save per answer: the demo loads thousands of answers.
+    session.execute(
+        insert(AssessmentAnswer),
+        [
+            {
+                "response_id": response.id,
+                "indicator_id": indicator.id,
+                "choice": _choice(rng, targets[codes[indicator.domain_id]] + bias).value,
+                "evidence": "Minutes of the general assembly" if rng.random() < 0.25 else None,
+                "version": 1,
+            }
+            for indicator in indicators
+        ],
+    )
     service.submit_response(session, response, shape)
 
 
