@@ -3,17 +3,18 @@ the action plan and the figures read back (results, recommendations, portfolio).
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.accounts.models import User
-from crm.assessments import comparison
+from crm.assessments import comparison, permissions
 from crm.assessments.framework import FrameworkError, FrameworkSpec
 from crm.assessments.models import (
     ActionStatus,
@@ -29,12 +30,17 @@ from crm.assessments.models import (
     PlanAction,
     ResponseStatus,
     RoundStatus,
+    Text18n,
 )
+from crm.assessments.plan_schemas import ActionIn, ActionUpdate
 from crm.assessments.results import DomainShape, RoundScores, score_round
 from crm.assessments.scoring import rounded
 from crm.db.base import utcnow
+from crm.db.engine import writing
 from crm.organisations.models import Organisation
 from crm.organisations.service import StaleVersion
+from crm.web.i18n import N_
+from crm.web.pagination import Page
 
 
 class Incomplete(Exception):
@@ -244,7 +250,7 @@ def responses_of(session: Session, round_id: int) -> list[tuple[AssessmentRespon
             .join(User, User.id == AssessmentResponse.respondent_id)
             .where(AssessmentResponse.round_id == round_id)
             .order_by(AssessmentResponse.created_at, AssessmentResponse.id)
-        ).tuples()
+        )
     ]
 
 
@@ -582,3 +588,448 @@ def plan_progress(actions: Sequence[PlanAction], today: date) -> PlanProgress:
             a.status != ActionStatus.DONE and a.due_on is not None and a.due_on < today for a in live
         ),
     )
+
+
+# Results pages ---------------------------------------------------------------------------------------
+
+
+def organisation_of(session: Session, round_: AssessmentRound) -> Organisation:
+    organisation = session.get(Organisation, round_.organisation_id)
+    assert organisation is not None  # the round's foreign key cascades
+    return organisation
+
+
+def indicator_in(shape: Structure, indicator_id: int) -> FrameworkIndicator | None:
+    """The indicator of this framework with that id, or None (an id from another framework included)."""
+    return next((i for i in shape.all_indicators() if i.id == indicator_id), None)
+
+
+def submitted_respondents(session: Session, round_id: int) -> list[tuple[AssessmentResponse, User]]:
+    """The respondents whose answers count (submitted responses), in the order they began."""
+    return [(r, u) for r, u in responses_of(session, round_id) if r.status == ResponseStatus.SUBMITTED]
+
+
+@dataclass(frozen=True)
+class Answered:
+    choice: str | None
+    evidence: str | None
+
+
+def answers_with_evidence(session: Session, round_id: int) -> dict[int, dict[int, Answered]]:
+    """Submitted responses' answers with their evidence notes: indicator id → response id → answer."""
+    found: dict[int, dict[int, Answered]] = defaultdict(dict)
+    for response_id, indicator_id, choice, evidence in session.execute(
+        select(
+            AssessmentAnswer.response_id,
+            AssessmentAnswer.indicator_id,
+            AssessmentAnswer.choice,
+            AssessmentAnswer.evidence,
+        )
+        .join(AssessmentResponse, AssessmentResponse.id == AssessmentAnswer.response_id)
+        .where(AssessmentResponse.round_id == round_id, AssessmentResponse.status == ResponseStatus.SUBMITTED)
+    ):
+        found[indicator_id][response_id] = Answered(choice, evidence)
+    return dict(found)
+
+
+def names_of(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u.display_name for u in session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def choice_counts(choices: Iterable[str | None]) -> dict[str, int]:
+    """How many respondents chose each level, "not applicable" and "don't know": what the organisation sees
+    of individual answers, which never ties one person's answers together across indicators."""
+    counts = {choice.value: 0 for choice in Choice}
+    for choice in choices:
+        if choice in counts:
+            counts[choice] += 1
+    return counts
+
+
+class Trend(enum.StrEnum):
+    IMPROVED = "improved"
+    UNCHANGED = "unchanged"
+    DECLINED = "declined"
+    NOT_COMPARABLE = "not_comparable"
+
+
+# Scores are shown with two decimals: a change that does not show there is no change.
+STEADY = 0.005
+
+
+def trend_of(change: float | None) -> Trend:
+    if change is None:
+        return Trend.NOT_COMPARABLE
+    if change >= STEADY:
+        return Trend.IMPROVED
+    if change <= -STEADY:
+        return Trend.DECLINED
+    return Trend.UNCHANGED
+
+
+@dataclass(frozen=True)
+class PlannedDomain:
+    """A domain the previous plan acted on, read against how its score moved since."""
+
+    name: Text18n
+    planned: int
+    done: int
+    change: float | None
+    trend: Trend
+
+
+def previous_plan_against_change(
+    session: Session, previous: AssessmentRound, shape: Structure, changes: dict[str, float | None]
+) -> list[PlannedDomain]:
+    """Per domain of the previous round's plan: its actions (done/total, dropped ones left out) next to this
+    round's change in the domain of the same code (none where the domain does not compare)."""
+    actions = [a for a in actions_of(session, previous.id) if a.status != ActionStatus.DROPPED]
+    if not actions:
+        return []
+    if previous.framework_id == shape.framework.id:
+        domains = {d.id: d for d in shape.domains}
+    else:
+        ids = {a.domain_id for a in actions}
+        domains = {
+            d.id: d for d in session.scalars(select(FrameworkDomain).where(FrameworkDomain.id.in_(ids)))
+        }
+    by_domain: dict[int, list[PlanAction]] = defaultdict(list)
+    for action in actions:
+        by_domain[action.domain_id].append(action)
+    planned = []
+    for domain_id, domain_actions in sorted(by_domain.items(), key=lambda item: domains[item[0]].position):
+        domain = domains[domain_id]
+        change = changes.get(domain.code)
+        planned.append(
+            PlannedDomain(
+                name=domain.name,
+                planned=len(domain_actions),
+                done=sum(a.status == ActionStatus.DONE for a in domain_actions),
+                change=change,
+                trend=trend_of(change),
+            )
+        )
+    return planned
+
+
+class PlanError(Exception):
+    """An action aimed outside the round's framework: field → message (marked with N_, translated where shown)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+WRONG_DOMAIN = N_("Choose one of this assessment's domains.")
+WRONG_INDICATOR = N_("Choose an indicator of the chosen domain, or none.")
+
+
+def _action_fields(shape: Structure, form: ActionIn) -> dict[str, object]:
+    if form.domain_id not in shape.indicators:
+        raise PlanError({"domain_id": WRONG_DOMAIN})
+    if form.indicator_id is not None and form.indicator_id not in {
+        i.id for i in shape.indicators[form.domain_id]
+    }:
+        raise PlanError({"indicator_id": WRONG_INDICATOR})
+    return {
+        "title": form.title,
+        "domain_id": form.domain_id,
+        "indicator_id": form.indicator_id,
+        "owner": form.owner,
+        "due_on": form.due_on,
+        "status": form.status.value,
+    }
+
+
+def plan_action(session: Session, round_: AssessmentRound, shape: Structure, form: ActionIn) -> PlanAction:
+    """Add an action to the round's plan, aimed at one of its framework's domains (and indicators)."""
+    return add_action(session, round_, **_action_fields(shape, form))
+
+
+def replan_action(session: Session, action: PlanAction, shape: Structure, form: ActionUpdate) -> None:
+    """Change an action; StaleVersion if someone changed it since the form was shown."""
+    update_action(session, action, form.version, **_action_fields(shape, form))
+
+
+# API ---------------------------------------------------------------------------------------------------
+
+
+def rounds_page(
+    session: Session,
+    user: User,
+    page: int,
+    per_page: int,
+    organisation_id: int | None = None,
+    status: RoundStatus | None = None,
+) -> Page[AssessmentRound]:
+    """The rounds this user may see (permissions.visible_rounds), the latest opened first."""
+    query = select(AssessmentRound).where(permissions.visible_rounds(user))
+    if organisation_id is not None:
+        query = query.where(AssessmentRound.organisation_id == organisation_id)
+    if status is not None:
+        query = query.where(AssessmentRound.status == status.value)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(AssessmentRound.opened_on.desc(), AssessmentRound.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return Page(items=rows, number=page, per_page=per_page, total=total)
+
+
+def open_round(
+    session: Session, organisation: Organisation, user: User, today: date
+) -> tuple[AssessmentRound, bool]:
+    """The organisation's round in progress, or one opened now on the current framework (True then)."""
+    existing = round_in_progress(session, organisation.id)
+    if existing is not None:
+        return existing, False
+    framework = current_framework(session)
+    if framework is None:
+        raise NotReady("no framework")
+    return start_round(session, organisation, user, framework, today), True
+
+
+def own_response(session: Session, round_: AssessmentRound, user: User) -> AssessmentResponse | None:
+    """This respondent's response in the round if they began one; unlike response_of, begins none."""
+    return session.scalar(
+        select(AssessmentResponse).where(
+            AssessmentResponse.round_id == round_.id, AssessmentResponse.respondent_id == user.id
+        )
+    )
+
+
+def indicator_of(session: Session, round_: AssessmentRound, indicator_id: int) -> FrameworkIndicator | None:
+    """One of the round's questions: an indicator of another framework is none of them."""
+    return session.scalar(
+        select(FrameworkIndicator).where(
+            FrameworkIndicator.id == indicator_id, FrameworkIndicator.framework_id == round_.framework_id
+        )
+    )
+
+
+@dataclass
+class RoundResults:
+    """Everything a round's results show: scores, change since the previous round, who answered, reviews."""
+
+    shape: Structure
+    scores: RoundScores
+    comparison: Comparison
+    # The submitted responses the scores count, by response id, with their respondents.
+    respondents: dict[int, tuple[AssessmentResponse, User]]
+    reviews: dict[int, IndicatorReview]
+
+
+def results_of(session: Session, round_: AssessmentRound) -> RoundResults:
+    shape = structure(session, round_.framework)
+    scores = scores_of(session, round_, shape)
+    respondents = {
+        response.id: (response, user) for response, user in submitted_respondents(session, round_.id)
+    }
+    return RoundResults(
+        shape=shape,
+        scores=scores,
+        comparison=compare(session, round_, shape, scores),
+        respondents=respondents,
+        reviews=reviews_of(session, round_.id),
+    )
+
+
+# Questionnaire pages ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundRow:
+    """A round in its organisation's list, with how many responses were begun and how many submitted."""
+
+    round: AssessmentRound
+    submitted: int
+    responses: int
+
+
+def round_rows(session: Session, organisation_id: int) -> list[RoundRow]:
+    """The organisation's rounds, latest first, with their response counts (two queries)."""
+    rounds = rounds_of(session, organisation_id)
+    counts: dict[int, tuple[int, int]] = {}
+    if rounds:
+        submitted = func.sum(case((AssessmentResponse.status == ResponseStatus.SUBMITTED.value, 1), else_=0))
+        counts = {
+            round_id: (int(done or 0), int(begun))
+            for round_id, done, begun in session.execute(
+                select(AssessmentResponse.round_id, submitted, func.count())
+                .where(AssessmentResponse.round_id.in_([r.id for r in rounds]))
+                .group_by(AssessmentResponse.round_id)
+            )
+        }
+    return [RoundRow(r, *counts.get(r.id, (0, 0))) for r in rounds]
+
+
+@dataclass(frozen=True)
+class Respondent:
+    response: AssessmentResponse
+    user: User
+    answered: int
+
+
+@dataclass(frozen=True)
+class RoundOverview:
+    """A round's respondents with how far each got, and the size of its framework."""
+
+    respondents: list[Respondent]
+    domains: int
+    indicators: int
+
+    @property
+    def submitted(self) -> int:
+        return sum(r.response.status == ResponseStatus.SUBMITTED for r in self.respondents)
+
+    @property
+    def drafts(self) -> int:
+        return len(self.respondents) - self.submitted
+
+    def of(self, user: User) -> Respondent | None:
+        return next((r for r in self.respondents if r.user.id == user.id), None)
+
+
+def _framework_size(session: Session, framework_id: int) -> tuple[int, int]:
+    domains = select(func.count(FrameworkDomain.id)).where(FrameworkDomain.framework_id == framework_id)
+    indicators = select(func.count(FrameworkIndicator.id)).where(
+        FrameworkIndicator.framework_id == framework_id
+    )
+    found = session.execute(select(domains.scalar_subquery(), indicators.scalar_subquery())).one()
+    return int(found[0]), int(found[1])
+
+
+def round_overview(session: Session, round_: AssessmentRound) -> RoundOverview:
+    """Three queries, however many respondents and answers."""
+    answered: dict[int, int] = {
+        response_id: count
+        for response_id, count in session.execute(
+            select(AssessmentAnswer.response_id, func.count())
+            .join(AssessmentResponse, AssessmentResponse.id == AssessmentAnswer.response_id)
+            .where(AssessmentResponse.round_id == round_.id, AssessmentAnswer.choice.is_not(None))
+            .group_by(AssessmentAnswer.response_id)
+        )
+    }
+    respondents = [
+        Respondent(response, user, answered.get(response.id, 0))
+        for response, user in responses_of(session, round_.id)
+    ]
+    return RoundOverview(respondents, *_framework_size(session, round_.framework_id))
+
+
+@dataclass(frozen=True)
+class Progress:
+    answered: int
+    total: int
+
+    @property
+    def complete(self) -> bool:
+        return self.answered >= self.total
+
+
+def progress_of(shape: Structure, answers: dict[int, AssessmentAnswer]) -> Progress:
+    """Indicators with a chosen answer (an evidence note alone is not an answer), out of all."""
+    total = len(shape.all_indicators())
+    return Progress(total - len(missing_indicators(shape, answers)), total)
+
+
+def response_progress(session: Session, response: AssessmentResponse, framework_id: int) -> Progress:
+    """progress_of, counted by the database in one statement (after an autosave, nothing else is loaded)."""
+    answered = select(func.count(AssessmentAnswer.id)).where(
+        AssessmentAnswer.response_id == response.id, AssessmentAnswer.choice.is_not(None)
+    )
+    total = select(func.count(FrameworkIndicator.id)).where(FrameworkIndicator.framework_id == framework_id)
+    found = session.execute(select(answered.scalar_subquery(), total.scalar_subquery())).one()
+    return Progress(int(found[0]), int(found[1]))
+
+
+def answers_can_change(response: AssessmentResponse, round_: AssessmentRound) -> bool:
+    """A response is answered while it is a draft and its round has not been sent for validation."""
+    return response.status == ResponseStatus.DRAFT and round_.status == RoundStatus.OPEN
+
+
+def remember_step(session: Session, response: AssessmentResponse, step: int) -> None:
+    """set_step from a page that otherwise only reads: in a short transaction of its own (SQLite takes the
+    write lock as a writing transaction begins), and only when the step changed."""
+    if response.current_step != step:
+        with writing(session):
+            set_step(session, response, step)
+
+
+@dataclass(frozen=True)
+class AnswerEntry:
+    """One indicator's answer as a questionnaire page sent it, with the answer's version that page showed."""
+
+    indicator: FrameworkIndicator
+    choice: Choice | None
+    evidence: str | None
+    version: int | None
+
+
+def save_own_answer(
+    session: Session, response: AssessmentResponse, round_: AssessmentRound, entry: AnswerEntry
+) -> AssessmentAnswer:
+    """Autosave one answer: NotReady once the response is submitted or its round sent for validation,
+    StaleVersion when another tab or window saved this answer since the page showed it."""
+    if not answers_can_change(response, round_):
+        raise NotReady("closed")
+    return save_answer(session, response, entry.indicator, entry.choice, entry.evidence, entry.version)
+
+
+def save_step(
+    session: Session,
+    response: AssessmentResponse,
+    round_: AssessmentRound,
+    entries: list[AnswerEntry],
+    saved: dict[int, AssessmentAnswer],
+) -> list[int]:
+    """Save a step's answers as its form sent them (`saved`: the response's answers as stored). Returns the
+    indicators that another tab or window changed since the page showed them: those keep what was saved there.
+    An answer sent as it is stored, or an empty one never saved, is left alone (no new version)."""
+    if not answers_can_change(response, round_):
+        raise NotReady("closed")
+    conflicts = []
+    for entry in entries:
+        choice = entry.choice.value if entry.choice else None
+        current = saved.get(entry.indicator.id)
+        if current is None and choice is None and not entry.evidence:
+            continue
+        if current is not None and (current.choice, current.evidence) == (choice, entry.evidence):
+            continue
+        try:
+            save_answer(session, response, entry.indicator, entry.choice, entry.evidence, entry.version)
+        except StaleVersion:
+            conflicts.append(entry.indicator.id)
+    return conflicts
+
+
+@dataclass(frozen=True)
+class StepReview:
+    """One step of the questionnaire as its review shows it: how many of its indicators are answered, and
+    which are not."""
+
+    step: int
+    domain: FrameworkDomain
+    total: int
+    missing: list[FrameworkIndicator]
+
+    @property
+    def answered(self) -> int:
+        return self.total - len(self.missing)
+
+
+def review_steps(shape: Structure, answers: dict[int, AssessmentAnswer]) -> list[StepReview]:
+    missing = {i.id for i in missing_indicators(shape, answers)}
+    return [
+        StepReview(
+            step,
+            domain,
+            len(shape.indicators[domain.id]),
+            [i for i in shape.indicators[domain.id] if i.id in missing],
+        )
+        for step, domain in enumerate(shape.domains, start=1)
+    ]

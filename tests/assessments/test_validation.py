@@ -1,0 +1,238 @@
+"""The officer's validation page: reading each respondent's answer and evidence, setting validated scores with
+a reason, and validating, through real HTTP."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from crm.accounts.models import User
+from crm.assessments import service
+from crm.assessments.models import AssessmentRound, Framework, IndicatorReview, RoundStatus
+from crm.organisations.models import Organisation
+from tests.assessments.conftest import framework_document
+
+
+@pytest.fixture
+def organisation(make_organisation: Any) -> Organisation:
+    return make_organisation("Sahel Diaspora Network")
+
+
+@pytest.fixture
+def submitted(
+    db: Session, organisation: Organisation, framework: Framework, make_representative: Any, open_round: Any
+) -> AssessmentRound:
+    """A round answered by the chair (all 3, with evidence on one) and the treasurer (all 2), submitted."""
+    chair = make_representative(organisation, full_name="Aminata Chair")
+    treasurer = make_representative(organisation, full_name="Bakary Treasurer")
+    round_ = open_round(organisation, chair, framework)
+    shape = service.structure(db, framework)
+    for user, choice in ((chair, "3"), (treasurer, "2")):
+        response = service.response_of(db, round_, user, role="Chair" if user is chair else "Treasurer")
+        for indicator in shape.all_indicators():
+            evidence = "Board minutes of May" if user is chair and indicator.code == "finance.first" else None
+            service.save_answer(db, response, indicator, service.Choice(choice), evidence, None)
+        service.submit_response(db, response, shape)
+    service.submit_round(db, round_, shape)
+    db.commit()
+    return round_
+
+
+def reread(db: Session) -> None:
+    """Read what the app committed: a new transaction (SQLite would keep the snapshot it began with), and
+    every loaded record read again."""
+    db.rollback()
+    db.expire_all()
+
+
+def indicator_id(db: Session, framework: Framework, code: str) -> int:
+    return next(i.id for i in service.structure(db, framework).all_indicators() if i.code == code)
+
+
+def test_officer_sees_who_answered_what_with_their_evidence(
+    login: Any, officer: User, submitted: AssessmentRound
+) -> None:
+    page = login(officer).get(f"/assessments/{submitted.id}/validate")
+
+    assert page.status_code == 200
+    assert "Aminata Chair" in page.text and "Bakary Treasurer" in page.text
+    assert "Treasurer" in page.text and "Board minutes of May" in page.text
+    assert "finance first" in page.text  # the indicator's question
+    assert "2.50" in page.text  # the consolidated self score
+
+
+def test_representative_cannot_open_the_validation_page(
+    login: Any, make_representative: Any, organisation: Organisation, submitted: AssessmentRound
+) -> None:
+    own = login(make_representative(organisation))
+    assert own.get(f"/assessments/{submitted.id}/validate").status_code == 403
+    assert own.submit(f"/assessments/{submitted.id}/validate", {"confirmed": "true"}).status_code == 403
+
+
+def test_representative_of_another_organisation_learns_nothing_of_the_round(
+    login: Any, make_representative: Any, make_organisation: Any, submitted: AssessmentRound
+) -> None:
+    other = login(make_representative(make_organisation("Other Association")))
+    assert other.get(f"/assessments/{submitted.id}/validate").status_code == 404
+
+
+def test_a_validated_score_needs_a_comment(
+    db: Session, login: Any, officer: User, submitted: AssessmentRound, framework: Framework
+) -> None:
+    target = indicator_id(db, framework, "finance.first")
+    client = login(officer)
+
+    response = client.submit(
+        f"/assessments/{submitted.id}/reviews/{target}",
+        {"level": "1", "comment": "  "},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 422
+    assert f'id="comment-{target}-error"' in response.text
+    assert "Say why the validated score differs" in response.text
+    assert service.reviews_of(db, submitted.id) == {}
+
+
+def test_without_script_a_review_without_comment_comes_back_on_the_whole_page(
+    db: Session, login: Any, officer: User, submitted: AssessmentRound, framework: Framework
+) -> None:
+    target = indicator_id(db, framework, "finance.first")
+
+    response = login(officer).submit(f"/assessments/{submitted.id}/reviews/{target}", {"level": "2"})
+
+    assert response.status_code == 422
+    assert "Validate the self-assessment" in response.text
+    assert f'id="comment-{target}-error"' in response.text
+    assert '<option value="2" selected>' in response.text
+
+
+def test_a_review_keeps_the_self_score_beside_the_validated_one(
+    db: Session, login: Any, officer: User, submitted: AssessmentRound, framework: Framework
+) -> None:
+    target = indicator_id(db, framework, "finance.first")
+    client = login(officer)
+
+    response = client.submit(
+        f"/assessments/{submitted.id}/reviews/{target}",
+        {"level": "1", "comment": "No budget was shown."},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 200
+    assert "Validated score: 1" in response.text and "No budget was shown." in response.text
+    # The domain's and the round's figures follow, out of band.
+    assert 'id="validation-summary"' in response.text and 'hx-swap-oob="true"' in response.text
+    reread(db)
+    review = db.get(IndicatorReview, service.reviews_of(db, submitted.id)[target].id)
+    assert (review.level, review.comment, review.officer_id) == (1, "No budget was shown.", officer.id)
+
+    validated = client.submit(f"/assessments/{submitted.id}/validate", {"confirmed": "true"})
+    assert validated.status_code == 200  # followed to the results
+    reread(db)
+    round_ = db.get(AssessmentRound, submitted.id)
+    assert round_.status == RoundStatus.VALIDATED
+    # Self 2.5 everywhere; validated: finance (1 + 2.5) / 2 = 1.75, so overall (2.5 + 1.75 + 2.5) / 3 = 2.25.
+    assert (round_.self_score, round_.validated_score) == (2.5, 2.25)
+    results = client.get(f"/assessments/{submitted.id}/results").text
+    assert "+0.25 self-rated above validated" in results
+    assert "No budget was shown." in results
+
+
+def test_agreeing_with_the_self_score_withdraws_the_review(
+    db: Session, login: Any, officer: User, submitted: AssessmentRound, framework: Framework
+) -> None:
+    target = indicator_id(db, framework, "governance.first")
+    client = login(officer)
+    client.submit(f"/assessments/{submitted.id}/reviews/{target}", {"level": "4", "comment": "Strong board."})
+
+    response = client.submit(
+        f"/assessments/{submitted.id}/reviews/{target}", {"level": "", "comment": ""}, follow_redirects=False
+    )
+
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/assessments/{submitted.id}/validate#indicator-{target}"
+    reread(db)
+    assert service.reviews_of(db, submitted.id) == {}
+
+
+def test_an_indicator_of_another_framework_is_not_found(
+    db: Session, login: Any, officer: User, submitted: AssessmentRound, load_framework: Any
+) -> None:
+    other = load_framework(framework_document(key="other-framework"))
+    foreign = service.structure(db, other).all_indicators()[0].id
+
+    response = login(officer).submit(
+        f"/assessments/{submitted.id}/reviews/{foreign}", {"level": "2", "comment": "x"}
+    )
+
+    assert response.status_code == 404
+
+
+def test_reviews_and_validation_are_refused_once_the_round_is_no_longer_submitted(
+    db: Session, login: Any, officer: User, submitted: AssessmentRound, framework: Framework
+) -> None:
+    client = login(officer)
+    client.submit(f"/assessments/{submitted.id}/validate", {"confirmed": "true"})
+    target = indicator_id(db, framework, "digital.first")
+
+    review = client.submit(
+        f"/assessments/{submitted.id}/reviews/{target}",
+        {"level": "2", "comment": "Too late"},
+        headers={"HX-Request": "true"},
+    )
+    again = client.submit(f"/assessments/{submitted.id}/validate", {"confirmed": "true"})
+
+    assert review.status_code == 409 and "not waiting for validation" in review.text
+    assert again.status_code == 409 and "not waiting for validation" in again.text
+
+
+def test_validating_shows_the_scores_once_more_before_storing_them(
+    db: Session, login: Any, officer: User, submitted: AssessmentRound
+) -> None:
+    client = login(officer)
+
+    step = client.submit(f"/assessments/{submitted.id}/validate", {"note": "Good first assessment"})
+
+    assert step.status_code == 200
+    assert "Validate with these scores?" in step.text
+    assert re.search(r'name="note" value="Good first assessment"', step.text)
+    reread(db)
+    assert db.get(AssessmentRound, submitted.id).status == RoundStatus.SUBMITTED
+
+    done = client.submit(
+        f"/assessments/{submitted.id}/validate",
+        {"note": "Good first assessment", "confirmed": "true"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"/assessments/{submitted.id}/results"
+    reread(db)
+    round_ = db.get(AssessmentRound, submitted.id)
+    assert (round_.status, round_.validation_note, round_.validated_by_id) == (
+        RoundStatus.VALIDATED,
+        "Good first assessment",
+        officer.id,
+    )
+
+
+def test_a_round_still_being_answered_cannot_be_validated(
+    db: Session,
+    login: Any,
+    officer: User,
+    organisation: Organisation,
+    framework: Framework,
+    make_representative: Any,
+    open_round: Any,
+) -> None:
+    round_ = open_round(organisation, make_representative(organisation), framework)
+    client = login(officer)
+
+    page = client.get(f"/assessments/{round_.id}/validate")
+    refused = client.submit(f"/assessments/{round_.id}/validate", {"confirmed": "true"})
+
+    assert page.status_code == 200 and "has not been submitted yet" in page.text
+    assert f'<form method="post" action="/assessments/{round_.id}/validate"' not in page.text
+    assert refused.status_code == 409
