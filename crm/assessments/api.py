@@ -105,8 +105,8 @@ def _incomplete(shape: service.Structure, missing: list[int]) -> HTTPException:
     codes = {i.id: i.code for i in shape.all_indicators()}
     fields = [{"key": codes[i], "message": gettext(NOT_ANSWERED)} for i in missing]
     detail = ngettext(
-        "Answer every question before submitting: %(num)d is unanswered.",
-        "Answer every question before submitting: %(num)d are unanswered.",
+        "Answer every indicator before submitting: %(num)d is unanswered.",
+        "Answer every indicator before submitting: %(num)d are unanswered.",
         len(missing),
     ) % {"num": len(missing)}
     return HTTPException(status_code=422, detail=detail, extra=fields)

@@ -82,11 +82,42 @@ class DemoServer:
     def user_id(self, email: str) -> int:
         return self._one("SELECT id FROM users WHERE email = ?", email)
 
-    def _one(self, sql: str, value: str) -> int:
+    def round_id(self, organisation: str, opened_on: str) -> int:
+        """The assessment round an organisation opened that day (YYYY-MM-DD): the demo opens one a year."""
+        return self._one(
+            "SELECT r.id FROM assessment_rounds r JOIN organisations o ON o.id = r.organisation_id "
+            "WHERE o.name = ? AND r.opened_on = ? ORDER BY r.id",
+            organisation,
+            opened_on,
+        )
+
+    def waiting_round_id(self) -> int:
+        """The demo's round waiting for validation: the first submitted one (journeys submit theirs later)."""
+        return self._one("SELECT id FROM assessment_rounds WHERE status = ? ORDER BY id", "submitted")
+
+    def framework_id(self, key: str, version: int) -> int:
+        return self._one("SELECT id FROM frameworks WHERE key = ? AND version = ?", key, version)
+
+    def draft_response_id(self, email: str) -> int | None:
+        """The response someone is still answering in a round still open, if any."""
+        return self._first(
+            "SELECT p.id FROM assessment_responses p JOIN assessment_rounds r ON r.id = p.round_id "
+            "JOIN users u ON u.id = p.respondent_id WHERE u.email = ? AND p.status = ? AND r.status = ? "
+            "ORDER BY p.id DESC",
+            email,
+            "draft",
+            "open",
+        )
+
+    def _one(self, sql: str, *values: object) -> int:
+        found = self._first(sql, *values)
+        assert found is not None, f"the demo data has {', '.join(map(repr, values))}"
+        return found
+
+    def _first(self, sql: str, *values: object) -> int | None:
         with sqlite3.connect(self.database) as conn:
-            row = conn.execute(sql, (value,)).fetchone()
-        assert row is not None, f"the demo data has {value!r}"
-        return int(row[0])
+            row = conn.execute(sql, values).fetchone()
+        return None if row is None else int(row[0])
 
 
 def crm_executable() -> str:

@@ -63,7 +63,11 @@
     if (form) {
       markFields(form);
     }
-    if (!(detail.target instanceof Element && showErrors(detail.target)) && form) {
+    var target = detail.target;
+    if (target instanceof Element && !document.contains(target) && target.id) {
+      target = document.getElementById(target.id);  // an outerHTML swap: its new copy holds the messages
+    }
+    if (!(target instanceof Element && showErrors(target)) && form) {
       showErrors(form);
     }
   });
