@@ -50,7 +50,7 @@ from crm.accounts.models import User
 from crm.app import create_app
 from crm.assessments import service as assessments
 from crm.assessments.framework import parse_framework
-from crm.assessments.models import Choice
+from crm.assessments.models import AssessmentAnswer, Choice
 from crm.organisations import service as organisations
 from crm.organisations.models import Contact, Organisation
 from crm.organisations.schemas import ActivityIn
@@ -147,9 +147,48 @@ PUT    /api/v1/partners/{partner_id:int}                    login ok    ok      
 # {action_id}: an action of A's earlier, validated round): A's representatives and the government side only;
 # a response is its respondent's alone. Others learn nothing of them (404) or are refused for their role.
 # -- questionnaire pages
+# A's rounds: its staff and its own representatives; only representatives answer (staff are no respondents,
+# so "respond" and someone else's response refuse them with 403).
+GET    /organisations/{organisation_id:int}/assessments     login ok    ok      ok   404     403|404 403|404
+POST   /organisations/{organisation_id:int}/assessments     login ok    ok      ok   404     403|404 403|404
+GET    /assessments/{round_id:int}                          login ok    ok      ok   404     403|404 403|404
+POST   /assessments/{round_id:int}/respond                  login 403   403     ok   404     403|404 403|404
+POST   /assessments/{round_id:int}/submit                   login ok    ok      ok   404     403|404 403|404
+GET    /assessments/responses/{response_id:int}/steps/{step:int} login 403 403  ok   404     403|404 403|404
+POST   /assessments/responses/{response_id:int}/steps/{step:int} login 403 403  ok   404     403|404 403|404
+POST   /assessments/responses/{response_id:int}/answers/{indicator_id:int} login 403 403 ok 404 403|404 403|404
+GET    /assessments/responses/{response_id:int}/review      login 403   403     ok   404     403|404 403|404
+POST   /assessments/responses/{response_id:int}/submit      login 403   403     ok   404     403|404 403|404
 # -- validation, results and plan pages
+# Validation is the government side's (A's representative may know the round: 403); results and the plan are
+# A's and its officer's (the round being answered has no plan yet: adding an action answers 409).
+GET    /assessments/{round_id:int}/validate                 login ok    ok      403  404     403|404 403|404
+POST   /assessments/{round_id:int}/validate                 login ok    ok      403  404     403|404 403|404
+POST   /assessments/{round_id:int}/reviews/{indicator_id:int} login ok ok      403  404     403|404 403|404
+GET    /assessments/{round_id:int}/results                  login ok    ok      ok   404     403|404 403|404
+POST   /assessments/{round_id:int}/actions                  login ok    ok      ok   404     403|404 403|404
+POST   /assessments/actions/{action_id:int}                 login ok    ok      ok   404     403|404 403|404
 # -- frameworks and portfolio pages
+GET    /frameworks                                          login ok    ok      ok   ok      ok      403
+GET    /frameworks/{framework_id:int}                       login ok    ok      ok   ok      ok      403
+GET    /assessments/portfolio                               login ok    ok      403  403     403     403
+GET    /assessments/portfolio/organisations                 login ok    ok      403  403     403     403
 # -- assessments API
+# Frameworks are the questions, no one's answers: every role reads them. The list of assessments is filtered
+# to what each may see (a trainer's is empty); answering is for A's representatives alone (staff are no
+# respondents, and have no response of their own to read); reviewing and validating are the officer's.
+GET    /api/v1/frameworks                                   login ok    ok      ok   ok      ok      403
+GET    /api/v1/frameworks/{framework_id:int}                login ok    ok      ok   ok      ok      403
+GET    /api/v1/assessments                                  login ok    ok      ok   ok      ok      403
+POST   /api/v1/organisations/{organisation_id:int}/assessments login ok ok    ok   404     403|404 403|404
+GET    /api/v1/assessments/{round_id:int}                   login ok    ok      ok   404     403|404 403|404
+GET    /api/v1/assessments/{round_id:int}/my-response       login 404   404     ok   404     403|404 403|404
+PUT    /api/v1/assessments/{round_id:int}/answers/{indicator_id:int} login 403 403 ok 404    403|404 403|404
+POST   /api/v1/assessments/{round_id:int}/my-response/submit login 403  403     ok   404     403|404 403|404
+POST   /api/v1/assessments/{round_id:int}/submit            login ok    ok      ok   404     403|404 403|404
+GET    /api/v1/assessments/{round_id:int}/results           login ok    ok      ok   404     403|404 403|404
+PUT    /api/v1/assessments/{round_id:int}/reviews/{indicator_id:int} login ok ok 403 404    403|404 403|404
+POST   /api/v1/assessments/{round_id:int}/validate          login ok    ok      403  404     403|404 403|404
 """
 # fmt: on
 
@@ -359,6 +398,21 @@ API_BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
         "type": "ministry",
         "version": w.version(PartnerActor, w.partner.id),
     },
+    ("PUT", "/api/v1/assessments/{round_id:int}/answers/{indicator_id:int}"): lambda w: {
+        "choice": "4",
+        "evidence": "Minutes of the board",
+        "version": w.version(
+            AssessmentAnswer,
+            w.db.scalar(
+                select(AssessmentAnswer.id).where(AssessmentAnswer.response_id == w.assessment.response_id)
+            ),
+        ),
+    },
+    ("PUT", "/api/v1/assessments/{round_id:int}/reviews/{indicator_id:int}"): lambda w: {
+        "level": 3,
+        "comment": "The minutes show a board that meets",
+    },
+    ("POST", "/api/v1/assessments/{round_id:int}/validate"): lambda w: {"note": None},
 }
 # Multipart forms: sent as a browser sends an empty file field.
 MULTIPART_ROUTES = {("POST", "/import/organisations")}

@@ -1,7 +1,7 @@
 """Demo assessments: two or three years of validated rounds for most demo organisations (answers inserted in
-bulk; submitted, validated and planned through the service), with officer adjustments, one round answered by three people who disagree, a
-round waiting for validation and action plans, so progress, disagreement and recommendations show at first
-run. Deterministic: the same database every time."""
+bulk; submitted, validated and planned through the service), with officer adjustments, one round answered by
+three people who disagree, a round waiting for validation and action plans, so progress, disagreement and
+recommendations show at first run. Deterministic: the same database every time."""
 
 from __future__ import annotations
 
@@ -160,6 +160,7 @@ def load_demo_assessments(
                 _answer(session, rng, round_, respondent, "Chair", indicators, codes, targets, shape, 0.3)
             service.submit_round(session, round_, shape)
             submitted_at = datetime.combine(opened_on + timedelta(days=20), datetime.min.time(), UTC)
+            _backdate_responses(session, round_, opened_on, submitted_at)
             if last and not waiting_done and organisation is not featured and index % 3 == 1:
                 # One round waits for the officer, so the validation page has something to show.
                 round_.submitted_at = submitted_at
@@ -173,6 +174,15 @@ def load_demo_assessments(
         if profile.base and max(profile.base.values()) >= 3.2 and rng.random() < 0.7:
             organisation.peer_trainer_consent = True
     session.flush()
+
+
+def _backdate_responses(session: Session, round_: AssessmentRound, opened_on: date, sent: datetime) -> None:
+    """Responses dated within their round, as if answered that spring (the service stamps them now)."""
+    started = datetime.combine(opened_on, datetime.min.time(), UTC) + timedelta(hours=9)
+    for response, _user in service.responses_of(session, round_.id):
+        response.created_at = started
+        response.submitted_at = sent - timedelta(days=2)
+        response.updated_at = response.submitted_at
 
 
 def _review_some(

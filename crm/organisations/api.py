@@ -19,6 +19,7 @@ from crm.organisations.countries import resolve_country
 from crm.organisations.models import Organisation
 from crm.organisations.schemas import (
     UNKNOWN_COUNTRY,
+    CapacityBandKey,
     ContactIn,
     ContactOut,
     OrganisationIn,
@@ -119,11 +120,21 @@ class OrganisationApiController(Controller):
         audience: Codes = None,
         vulnerable: Annotated[bool, QueryParameter(description="Serving vulnerable groups")] = False,
         consent: Annotated[bool, QueryParameter(description="Consented to share their data")] = False,
+        capacity_band: Annotated[
+            list[CapacityBandKey] | None,
+            QueryParameter(
+                max_items=5,
+                description="Band of the latest validated assessment (`not_assessed` for none); repeat the "
+                "parameter to match any of several. Government side only (403 otherwise).",
+            ),
+        ] = None,
         sort: Annotated[SortKey, QueryParameter()] = "name",
         page: PageNumber = 1,
         per_page: PerPage = 25,
     ) -> OrganisationPage:
         codes = _vocabulary_codes(db, sector=sector, capital=capital, audience=audience)
+        if capacity_band:
+            refuse_unless(permissions.can_filter_by_capacity(request.user))
         filters = directory.DirectoryFilters(
             q=q,
             residence=_countries("residence", residence),
@@ -133,6 +144,7 @@ class OrganisationApiController(Controller):
             audience=codes["audience"],
             vulnerable=vulnerable,
             consent=consent,
+            capacity_band=tuple(dict.fromkeys(capacity_band or ())),
             sort=sort,
         )
         found_page = directory.search_directory(db, request.user, filters, page, per_page)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from crm.accounts.permissions import refuse_unless, requires, requires_role, requires_staff
 from crm.accounts.roles import Role
+from crm.assessments.scoring import BAND_LABELS
 from crm.organisations import access, dedupe, directory, export, permissions, service, vocabularies
 from crm.organisations.countries import Labels, all_countries, country_name, country_names
 from crm.organisations.models import (
@@ -62,6 +63,7 @@ def filters_from_query(params: Mapping[str, Any]) -> directory.DirectoryFilters:
         audience=many("audience"),
         vulnerable=params.get("vulnerable") in ("1", "true", "on"),
         consent=params.get("consent") in ("1", "true", "on"),
+        capacity_band=tuple(band for band in many("capacity_band") if band in directory.CAPACITY_BANDS),
         sort=sort if sort in directory.SORTS else "name",
     )
 
@@ -154,6 +156,8 @@ class DirectoryController(Controller):
             "origin_options": country_options(filters.origin),
             "choices": vocabulary_choices(vocab),
             "is_staff": permissions.is_staff(request.user),
+            "by_capacity": permissions.can_filter_by_capacity(request.user),
+            "capacity_bands": CAPACITY_BAND_LABELS,
             "sorts": SORT_LABELS,
             **labels(db, vocab),
         }
@@ -425,6 +429,11 @@ def _duplicate_candidates(db: Session, organisation: Organisation) -> list[dict[
         for match, city in service.duplicate_candidates(db, organisation)
     ]
 
+
+CAPACITY_BAND_LABELS = {
+    **{band.value: label for band, label in BAND_LABELS.items()},
+    directory.NOT_ASSESSED: N_("Not assessed"),
+}
 
 SORT_LABELS = {
     "name": N_("Name A–Z"),

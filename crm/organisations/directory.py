@@ -18,12 +18,14 @@ from sqlalchemy import (
     exists,
     func,
     literal_column,
+    or_,
     select,
     text,
 )
 from sqlalchemy.orm import Session, selectinload
 
 from crm.accounts.models import User
+from crm.assessments.scoring import Band
 from crm.organisations import permissions
 from crm.organisations.models import (
     Organisation,
@@ -57,6 +59,8 @@ class DirectoryFilters:
     audience: tuple[str, ...] = ()
     vulnerable: bool = False
     consent: bool = False
+    # Bands of the latest validated assessment (Organisation.capacity_band), NOT_ASSESSED for none; staff only.
+    capacity_band: tuple[str, ...] = ()
     sort: str = "name"
 
     @property
@@ -70,7 +74,20 @@ class DirectoryFilters:
             or self.audience
             or self.vulnerable
             or self.consent
+            or self.capacity_band
         )
+
+
+NOT_ASSESSED = "not_assessed"
+CAPACITY_BANDS = (*(band.value for band in Band), NOT_ASSESSED)
+
+
+def _in_bands(bands: Iterable[str]) -> ColumnElement[bool]:
+    chosen = [band for band in bands if band != NOT_ASSESSED]
+    either = [Organisation.capacity_band.in_(chosen)] if chosen else []
+    if NOT_ASSESSED in bands:
+        either.append(Organisation.capacity_band.is_(None))
+    return or_(*either)
 
 
 # Who is looking decides which rows a query may return; the queries below are built once per (engine, viewer
@@ -138,6 +155,8 @@ def _directory_select(
         conditions.append(Organisation.serves_vulnerable.is_(True))
     if filters.consent:
         conditions.append(Organisation.consent_to_share.is_(True))
+    if filters.capacity_band and permissions.filters_by_capacity(viewer):
+        conditions.append(_in_bands(filters.capacity_band))
     return select(Organisation).where(*conditions)
 
 
@@ -219,6 +238,7 @@ class DirectoryRow:
     origin_country: str
     consent_to_share: bool
     completeness: int
+    capacity_band: str | None
     sectors: tuple[str, ...]
 
 

@@ -39,9 +39,18 @@ PUBLIC_COLUMNS = (
     "skills_offered",
     "contribution_modes",
     "contribution_to",
+    "peer_trainer_consent",
     "completeness",
 )
-STAFF_COLUMNS = ("email", "phone", "provenance", "provenance_detail", "consent_to_share", "contacts")
+STAFF_COLUMNS = (
+    "email",
+    "phone",
+    "provenance",
+    "provenance_detail",
+    "consent_to_share",
+    "capacity_band",
+    "contacts",
+)
 # What an .xlsx cell (XML 1.0) cannot hold. The forms refuse control characters, but records saved before that,
 # or written by other means, may still carry them, and one such cell would fail the whole workbook.
 _NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

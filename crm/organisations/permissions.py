@@ -72,6 +72,17 @@ def visible(kind: str) -> ColumnElement[bool]:
     return and_(live(), consenting())
 
 
+def filters_by_capacity(kind: str) -> bool:
+    """An organisation's capacity band is the result of its assessments, which only the organisation and the
+    government side may see (crm.assessments.permissions): only staff select organisations by it. The
+    directory's statements, built per kind of viewer, leave the filter out for anyone else."""
+    return kind == STAFF
+
+
+def can_filter_by_capacity(user: User) -> bool:
+    return filters_by_capacity(viewer_kind(user))
+
+
 def can_edit(user: User, organisation: Organisation) -> bool:
     return organisation.merged_into_id is None and (user.is_staff or represents(user, organisation))
 

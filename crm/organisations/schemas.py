@@ -132,6 +132,8 @@ class OrganisationIn(_Input):
     provenance: Provenance = Provenance.OFFICER_ENTRY
     provenance_detail: str | None = Field(default=None, max_length=200)
     consent_to_share: bool = False
+    # Agrees to be recommended to other organisations as a peer trainer in the domains it is strong in.
+    peer_trainer_consent: bool = False
 
     _countries = field_validator("origin_country", "residence_country", mode="before")(_required_country)
     _site = field_validator("website", mode="before")(_website)
@@ -190,7 +192,12 @@ class OrganisationOut(BaseModel):
     provenance: str
     provenance_detail: str | None
     consent_to_share: bool
+    peer_trainer_consent: bool
     completeness: int
+    capacity_band: str | None = Field(
+        description="The band of its latest validated assessment (null: not assessed). Shown to the government "
+        "side and the organisation's own representatives only, as its email and phone are."
+    )
 
     @classmethod
     def for_viewer(cls, organisation: object, private: bool) -> OrganisationOut:
@@ -200,7 +207,7 @@ class OrganisationOut(BaseModel):
         return out if private else out.model_copy(update=dict.fromkeys(PRIVATE_FIELDS))
 
 
-PRIVATE_FIELDS = ("email", "phone")
+PRIVATE_FIELDS = ("email", "phone", "capacity_band")
 
 
 class ContactIn(_Input):
@@ -239,4 +246,5 @@ class ActivityIn(_Input):
     summary: str = Field(min_length=1, max_length=5000)
 
 
+CapacityBandKey = Literal["nascent", "emerging", "expanding", "mature", "not_assessed"]
 SortKey = Literal["name", "-name", "-created", "created", "-completeness", "completeness", "country"]

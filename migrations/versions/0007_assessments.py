@@ -328,29 +328,28 @@ def upgrade() -> None:
         ),
         sqlite_autoincrement=True,
     )
-    with op.batch_alter_table("organisations", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("peer_trainer_consent", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch_op.add_column(sa.Column("capacity_band", sa.String(length=20), nullable=True))
-        batch_op.create_index(
-            "ix_organisations_capacity_band",
-            ["capacity_band", "name_key"],
-            unique=False,
-            sqlite_where=sa.text("merged_into_id IS NULL"),
-            postgresql_where=sa.text("merged_into_id IS NULL"),
-        )
+    # Plain ALTER TABLE, not batch mode: on SQLite a batch rebuilds the table and the full-text triggers that
+    # hang on it (0002) would go with it.
+    op.add_column(
+        "organisations",
+        sa.Column("peer_trainer_consent", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.add_column("organisations", sa.Column("capacity_band", sa.String(length=20), nullable=True))
+    op.create_index(
+        "ix_organisations_capacity_band",
+        "organisations",
+        ["capacity_band", "name_key"],
+        unique=False,
+        sqlite_where=sa.text("merged_into_id IS NULL"),
+        postgresql_where=sa.text("merged_into_id IS NULL"),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("organisations", schema=None) as batch_op:
-        batch_op.drop_index(
-            "ix_organisations_capacity_band",
-            sqlite_where=sa.text("merged_into_id IS NULL"),
-            postgresql_where=sa.text("merged_into_id IS NULL"),
-        )
-        batch_op.drop_column("capacity_band")
-        batch_op.drop_column("peer_trainer_consent")
+    op.drop_index("ix_organisations_capacity_band", table_name="organisations")
+    # SQLite 3.35+ drops a column in place (no rebuild): the full-text triggers stay.
+    op.drop_column("organisations", "capacity_band")
+    op.drop_column("organisations", "peer_trainer_consent")
 
     op.drop_table("assessment_answers")
     op.drop_table("indicator_reviews")
