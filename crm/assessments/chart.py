@@ -11,10 +11,13 @@ from markupsafe import Markup
 
 from crm.assessments.scoring import BAND_FLOORS, BAND_LABELS, LEVELS, Band
 
-# Drawn on a narrow canvas scaled to the page's width (viewBox, width 100%): text stays readable on a phone
-# (390 px wide shows it at about 0.8 of its size) and the stylesheet caps its width on a desktop.
-WIDTH = 440
-LEFT, RIGHT = 8, 40  # room on the right for the score written after a full bar
+# Horizontal positions are percentages of the chart's width, vertical ones pixels: the chart spans whatever
+# width the page gives it while its text keeps the page's size (a viewBox would scale the text with the
+# drawing, too small on a phone or too large on a desktop). The plot takes the left part; the scores are
+# written in a column of their own to the right of it, where no bar or marker reaches.
+PLOT_LEFT, PLOT_RIGHT = 0.0, 85.0  # per cent of the width
+VALUE_GAP = 12  # pixels between the plot's right edge and the scores' column
+MARKER_HALF_WIDTH = 7  # pixels either side of the previous score: the diamond's half-width and its outline
 TOP = 30  # band names
 ROW = 56
 AXIS = 30  # level numbers under the plot
@@ -43,10 +46,14 @@ def change_text(value: float) -> str:
 
 
 def x_of(score: float) -> float:
-    """Where a score sits on the plot, 1 at the left edge, 4 at the right."""
-    span = WIDTH - LEFT - RIGHT
+    """Where a score sits on the plot, in per cent of the chart's width: 1 at the plot's left edge, 4 at its
+    right edge."""
     clamped = min(max(score, LOWEST), HIGHEST)
-    return round(LEFT + (clamped - LOWEST) / (HIGHEST - LOWEST) * span, 1)
+    return round(PLOT_LEFT + (clamped - LOWEST) / (HIGHEST - LOWEST) * (PLOT_RIGHT - PLOT_LEFT), 2)
+
+
+def _pc(value: float) -> str:
+    return f"{value:g}%"
 
 
 def _short(label: str) -> str:
@@ -84,11 +91,10 @@ def domain_chart_svg(
     title_id, desc_id = f"{svg_id}-title", f"{svg_id}-desc"
     parts = [
         Markup(
-            '<svg xmlns="http://www.w3.org/2000/svg" id="{}" class="domain-chart" viewBox="0 0 {} {}" '
-            'width="100%" role="img" aria-labelledby="{} {}"><title id="{}">{}</title><desc id="{}">{}</desc>'
+            '<svg xmlns="http://www.w3.org/2000/svg" id="{}" class="domain-chart" width="100%" height="{}" '
+            'role="img" aria-labelledby="{} {}"><title id="{}">{}</title><desc id="{}">{}</desc>'
         ).format(
             svg_id,
-            WIDTH,
             height,
             title_id,
             desc_id,
@@ -105,25 +111,25 @@ def domain_chart_svg(
         left, right = x_of(edges[n]), x_of(edges[n + 1])
         parts.append(
             Markup('<rect class="zone zone-{}" x="{}" y="{}" width="{}" height="{}"/>').format(
-                band.value, left, TOP - 6, round(right - left, 1), plot_bottom - TOP + 6
+                band.value, _pc(left), TOP - 6, _pc(round(right - left, 2)), plot_bottom - TOP + 6
             )
         )
         parts.append(
             Markup('<text class="band-name" x="{}" y="{}" text-anchor="middle">{}</text>').format(
-                round((left + right) / 2, 1), TOP - 12, gettext(BAND_LABELS[band])
+                _pc(round((left + right) / 2, 2)), TOP - 12, gettext(BAND_LABELS[band])
             )
         )
     for edge in edges[1:-1]:
         parts.append(
             Markup('<line class="band-edge" x1="{}" y1="{}" x2="{}" y2="{}"/>').format(
-                x_of(edge), TOP - 6, x_of(edge), plot_bottom
+                _pc(x_of(edge)), TOP - 6, _pc(x_of(edge)), plot_bottom
             )
         )
     for level in LEVELS:
-        anchor = "start" if level == LOWEST else "end" if level == HIGHEST else "middle"
+        anchor = "start" if level == LOWEST else "middle"
         parts.append(
             Markup('<text class="axis-level" x="{}" y="{}" text-anchor="{}">{}</text>').format(
-                x_of(level), plot_bottom + 18, anchor, level
+                _pc(x_of(level)), plot_bottom + 18, anchor, level
             )
         )
     for n, bar in enumerate(bars):
@@ -136,8 +142,12 @@ def _row(bar: DomainBar, top: int, gettext: Callable[[str], str], number: Callab
     origin = x_of(LOWEST)
     parts = [
         Markup('<g class="domain-row"><text class="domain-label" x="{}" y="{}">{}</text>').format(
-            LEFT, top + 15, _short(bar.label)
-        )
+            _pc(origin), top + 15, _short(bar.label)
+        ),
+        # A faint rule under the row, across the scores' column too, leads the eye from a bar to its scores.
+        Markup('<line class="row-rule" x1="0" y1="{}" x2="100%" y2="{}"/>').format(
+            top + ROW - 2, top + ROW - 2
+        ),
     ]
     for kind, score, y, height in (
         ("self", bar.self_score, top + 21, 10),
@@ -146,25 +156,41 @@ def _row(bar: DomainBar, top: int, gettext: Callable[[str], str], number: Callab
         if score is None:
             continue
         # A score of 1 still shows a sliver, so "lowest" never reads as "missing".
-        width = max(x_of(score) - origin, 2)
+        width = max(x_of(score) - origin, 0.4)
         parts.append(
             Markup('<rect class="bar {}" x="{}" y="{}" width="{}" height="{}"/>').format(
-                kind, origin, y, round(width, 1), height
+                kind, _pc(origin), y, _pc(round(width, 2)), height
             )
         )
+        # In the scores' column, level with its bar: past the plot's right edge, so past every marker.
         parts.append(
-            Markup('<text class="bar-value {}" x="{}" y="{}">{}</text>').format(
-                kind, round(origin + width + 4, 1), y + height - 2, number(score)
+            Markup('<text class="bar-value {}" x="{}" dx="{}" y="{}">{}</text>').format(
+                kind, _pc(PLOT_RIGHT), VALUE_GAP, y + height - 2, number(score)
             )
         )
     if bar.previous_score is not None:
-        x = x_of(bar.previous_score)
+        x = _pc(x_of(bar.previous_score))
         label = gettext("previous assessment %(score)s") % {"score": number(bar.previous_score)}
+        # The diamond is drawn in pixels (a path cannot be placed in per cent): a small viewport at the score's
+        # point, moved back by half its width so that the diamond is centred on the line.
         parts.append(
             Markup(
                 '<g class="previous"><title>{}</title><line x1="{}" y1="{}" x2="{}" y2="{}"/>'
-                '<path d="M{} {} l6 7 l-6 7 l-6 -7 z"/></g>'
-            ).format(label, x, top + 18, x, top + 50, x, top + 33)
+                '<g transform="translate(-{} 0)"><svg x="{}" y="{}" width="{}" height="{}">'
+                '<path d="M{} 1 l6 6 l-6 6 l-6 -6 z"/></svg></g></g>'
+            ).format(
+                label,
+                x,
+                top + 18,
+                x,
+                top + 50,
+                MARKER_HALF_WIDTH,
+                x,
+                top + 33,
+                2 * MARKER_HALF_WIDTH,
+                2 * MARKER_HALF_WIDTH,
+                MARKER_HALF_WIDTH,
+            )
         )
     parts.append(Markup("</g>"))
     return Markup("").join(parts)

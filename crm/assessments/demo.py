@@ -5,6 +5,7 @@ recommendations show at first run. Deterministic: the same database every time."
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,21 +26,12 @@ from crm.assessments.models import (
     FrameworkIndicator,
 )
 from crm.organisations.models import Organisation
+from crm.settings import PROJECT_ROOT
 
 # (opened on, framework version): a round a year, the last one on the revised framework.
 ROUND_DATES = ((date(2024, 3, 12), 1), (date(2025, 3, 18), 1), (date(2026, 3, 10), 2))
-ACTION_TITLES = {
-    "governance": "Write a succession plan for the chair and treasurer",
-    "strategy": "Hold a strategy day with members on both sides",
-    "finance": "Adopt a yearly budget and quarterly accounts",
-    "people": "Write a volunteer welcome pack and role descriptions",
-    "programmes": "Write a project sheet template with objectives and risks",
-    "mel": "Collect attendance and outcome figures for every activity",
-    "partnerships": "Sign a memorandum with the hometown council",
-    "advocacy": "Publish a bilingual yearly report",
-    "resources": "Apply to one matched-funding scheme",
-    "digital": "Move members' data to a shared, access-controlled tool",
-}
+# Actions the demo plans agree per domain code (data, like the other demo files; not interface text).
+ACTIONS_FILE = PROJECT_ROOT / "seeds" / "demo" / "plan_actions.json"
 OWNERS = ("Chair", "Treasurer", "Secretary", "Volunteer lead", "Communication lead")
 
 
@@ -129,6 +121,7 @@ def load_demo_assessments(
     """Rounds for about four organisations in five; `featured` (the demo representative's organisation) gets
     three rounds, the last answered by three respondents who disagree."""
     rng = random.Random(2026)
+    titles = json.loads(ACTIONS_FILE.read_text(encoding="utf-8"))
     shapes = {version: service.structure(session, framework) for version, framework in frameworks.items()}
     domain_codes = [d.code for d in shapes[1].domains]
     waiting_done = False
@@ -170,7 +163,7 @@ def load_demo_assessments(
             service.validate_round(session, round_, officer, None, shape)
             round_.submitted_at = submitted_at
             round_.validated_at = submitted_at + timedelta(days=14)
-            _plan(session, rng, round_, shape, done_share=0.7 if not last else 0.2, on=opened_on)
+            _plan(session, rng, round_, shape, 0.7 if not last else 0.2, opened_on, titles)
         if profile.base and max(profile.base.values()) >= 3.2 and rng.random() < 0.7:
             organisation.peer_trainer_consent = True
     session.flush()
@@ -216,6 +209,7 @@ def _plan(
     shape: service.Structure,
     done_share: float,
     on: date,
+    titles: dict[str, str],
 ) -> None:
     scores = service.scores_of(session, round_, shape)
     for domain in scores.weakest(2):
@@ -228,7 +222,7 @@ def _plan(
             session,
             round_,
             domain_id=domain.id,
-            title=ACTION_TITLES.get(domain.code, "Agree one improvement and a date"),
+            title=titles[domain.code],
             owner=rng.choice(OWNERS),
             due_on=on + timedelta(days=rng.randint(120, 300)),
             status=status.value,

@@ -88,12 +88,18 @@ def _tr(value: Text18n | None) -> str:
     return text_in(value, current_language.get())
 
 
-def _labels() -> dict[str, Any]:
+def level_names() -> list[tuple[int, str]]:
+    """Each level with the name of the band it stands for (1 · Nascent … 4 · Mature), in the reader's language:
+    how the questionnaire offers a level, and how the officer's validation picks one."""
     bands = list(Band)
+    return [(level, _(BAND_LABELS[bands[level - 1]])) for level in LEVELS]
+
+
+def _labels() -> dict[str, Any]:
     return {
         "tr": _tr,
         "number": score_text,
-        "levels": [(level, _(BAND_LABELS[bands[level - 1]])) for level in LEVELS],
+        "levels": level_names(),
         "band_labels": BAND_LABELS,
         "status_labels": ROUND_STATUS_LABELS,
         "response_labels": RESPONSE_STATUS_LABELS,
@@ -390,7 +396,7 @@ class QuestionnaireController(Controller):
                 request, response, round_, shape, answers, step, {indicator.id: view}, status_code
             )
         return Template(
-            "assessments/partials/_q_indicator_body.html",
+            "assessments/partials/_q_refused.html",
             context=_partial(response, round_, view, service.progress_of(shape, answers)),
             status_code=status_code,
             headers={"HX-Retarget": f"#indicator-{indicator.id}", "HX-Reswap": "innerHTML"},
@@ -412,6 +418,7 @@ class QuestionnaireController(Controller):
             "shape": shape,
             "progress": service.progress_of(shape, answers),
             "steps": service.review_steps(shape, answers),
+            "answers": answers,
             "editable": service.answers_can_change(response, round_),
             "refused": status_code != 200,
             **_labels(),

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from crm.accounts.models import User
 from crm.assessments.models import DomainScore, Framework, FrameworkDomain, Text18n, text_in
+from crm.assessments.portfolio import LATEST_DOMAIN_SCORE
 from crm.assessments.results import DomainResult
 from crm.assessments.scoring import Band
 from crm.organisations import permissions as organisation_permissions
@@ -69,14 +70,15 @@ def recommendations(
     if not domains:
         return []
     codes = [d.code for d in domains]
+    # Rank ids only (the partial index on latest rows finds the mature scores), then load the few winners.
     ranked = (
         select(
             DomainScore.domain_code,
-            Organisation,
+            DomainScore.organisation_id,
             func.row_number()
             .over(
                 partition_by=DomainScore.domain_code,
-                order_by=(DomainScore.validated_score.desc(), Organisation.name, Organisation.id),
+                order_by=(DomainScore.validated_score.desc(), Organisation.name_key, Organisation.id),
             )
             .label("rank"),
         )
@@ -84,7 +86,7 @@ def recommendations(
         .join(FrameworkDomain, FrameworkDomain.id == DomainScore.domain_id)
         .join(Framework, Framework.id == FrameworkDomain.framework_id)
         .where(
-            DomainScore.latest.is_(True),
+            LATEST_DOMAIN_SCORE,
             DomainScore.domain_code.in_(codes),
             DomainScore.validated_band == Band.MATURE.value,
             Framework.key == framework.key,
@@ -94,11 +96,11 @@ def recommendations(
         )
         .subquery()
     )
-    peer = aliased(Organisation, ranked)
     rows = session.execute(
-        select(ranked.c.domain_code, peer)
+        select(ranked.c.domain_code, Organisation)
+        .join(Organisation, Organisation.id == ranked.c.organisation_id)
         .where(ranked.c.rank <= PEERS_PER_DOMAIN)
-        .order_by(ranked.c.domain_code, peer.name, peer.id)
+        .order_by(ranked.c.domain_code, Organisation.name_key, Organisation.id)
     ).all()
     by_code: dict[str, list[PeerRecommendation]] = {code: [] for code in codes}
     names = {d.code: d.name for d in domains}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from crm.assessments.models import (
     text_in,
 )
 from crm.assessments.plan_schemas import ActionIn, ActionUpdate, ReviewIn, ValidationIn
+from crm.assessments.questionnaire_pages import level_names
 from crm.assessments.results import IndicatorResult, RoundScores
 from crm.assessments.scoring import BAND_LABELS
 from crm.organisations.service import StaleVersion
@@ -55,10 +57,23 @@ def _redirect(request: Request[Any, Any, Any], url: str) -> Response[Any]:
     return Redirect(url, status_code=HTTP_303_SEE_OTHER)
 
 
+def disagreements(results: Iterable[IndicatorResult]) -> int:
+    """Indicators whose respondents are two levels or more apart: worth the officer's conversation."""
+    return sum(1 for result in results if result.spread is not None and result.spread.disagreement)
+
+
+def adjustments(results: Iterable[IndicatorResult]) -> int:
+    """Indicators the officer set a validated level for."""
+    return sum(1 for result in results if result.adjusted)
+
+
 def _labels() -> dict[str, Any]:
     language = current_language.get()
     return {
         "tr": lambda value: text_in(value, language),
+        "levels": level_names(),
+        "disagreements": disagreements,
+        "adjustments": adjustments,
         "band_labels": {band.value: label for band, label in BAND_LABELS.items()},
         "status_labels": ROUND_STATUS_LABELS,
         "action_status_labels": ACTION_STATUS_LABELS,

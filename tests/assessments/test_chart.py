@@ -3,9 +3,20 @@ screen reader, and every text escaped and spoken through the gettext it is given
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
-from crm.assessments.chart import WIDTH, DomainBar, change_text, domain_chart_svg, score_text, x_of
+import pytest
+
+from crm.assessments.chart import (
+    MARKER_HALF_WIDTH,
+    PLOT_RIGHT,
+    DomainBar,
+    change_text,
+    domain_chart_svg,
+    score_text,
+    x_of,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 BARS = [
@@ -23,11 +34,19 @@ def classes(element: ET.Element) -> set[str]:
     return set(element.get("class", "").split())
 
 
+def percent(value: str | None) -> float:
+    """A horizontal position or width as the chart writes it: per cent of its width."""
+    assert value is not None and value.endswith("%"), value
+    return float(value[:-1])
+
+
 def test_the_chart_is_well_formed_svg_with_a_title_and_a_description() -> None:
     svg = parse()
 
     assert svg.tag == f"{SVG}svg" and svg.get("role") == "img"
-    assert svg.get("viewBox", "").startswith(f"0 0 {WIDTH} ") and svg.get("width") == "100%"
+    # As wide as the page allows, its text at the page's size: widths in per cent, heights in pixels.
+    assert svg.get("width") == "100%" and svg.get("viewBox") is None
+    assert int(svg.get("height", "")) > 0
     title, desc = svg.find(f"{SVG}title"), svg.find(f"{SVG}desc")
     assert title is not None and desc is not None
     assert svg.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
@@ -44,8 +63,8 @@ def test_one_row_per_domain_with_its_self_and_validated_bars() -> None:
     self_bars = [r for r in svg.iter(f"{SVG}rect") if {"bar", "self"} <= classes(r)]
     assert len(validated) == 2 and len(self_bars) == 2  # the third domain has no score
     # A bar runs from level 1 to its score; the lowest score still shows a sliver.
-    assert float(validated[0].get("width")) == round(x_of(2.5) - x_of(1), 1)
-    assert float(validated[1].get("width")) == 2
+    assert percent(validated[0].get("width")) == round(x_of(2.5) - x_of(1), 2)
+    assert 0 < percent(validated[1].get("width")) < 1
 
 
 def test_the_previous_score_is_marked_where_there_is_one() -> None:
@@ -54,17 +73,45 @@ def test_the_previous_score_is_marked_where_there_is_one() -> None:
     markers = [g for g in svg.iter(f"{SVG}g") if "previous" in classes(g)]
     assert len(markers) == 2
     line = markers[0].find(f"{SVG}line")
-    assert float(line.get("x1")) == x_of(2.0)
+    assert percent(line.get("x1")) == x_of(2.0)
     assert markers[0].find(f"{SVG}title").text == "previous assessment 2.00"
 
 
 def test_the_band_edges_are_drawn_at_their_scores() -> None:
     svg = parse()
 
-    edges = [float(line.get("x1")) for line in svg.iter(f"{SVG}line") if "band-edge" in classes(line)]
+    edges = [percent(line.get("x1")) for line in svg.iter(f"{SVG}line") if "band-edge" in classes(line)]
     assert edges == [x_of(1.75), x_of(2.5), x_of(3.25)]
     names = [t.text for t in svg.iter(f"{SVG}text") if "band-name" in classes(t)]
     assert names == ["Nascent", "Emerging", "Expanding", "Mature"]
+
+
+@pytest.mark.parametrize("previous", [1.0, 2.2, 2.25, 2.3, 3.9, 4.0])
+def test_no_marker_ever_covers_a_score(previous: float) -> None:
+    """The scores are written in a column right of the plot, whatever the scores and the previous one: a
+    marker just past a bar's end ("2.20" read "◆.20") cannot reach them, at any width of the page."""
+    svg = parse([DomainBar("Finance", 2.2, 2.2, previous), DomainBar("Digital", 4.0, 4.0, previous)])
+
+    markers = [g for g in svg.iter(f"{SVG}g") if "previous" in classes(g)]
+    values = [t for t in svg.iter(f"{SVG}text") if "bar-value" in classes(t)]
+    assert len(markers) == 2 and len(values) == 4
+    for marker in markers:
+        # The marker's box: a viewport placed at the score's point (per cent of the width), shifted left by a
+        # few pixels; its right edge lies at most that point plus MARKER_HALF_WIDTH pixels.
+        shift, diamond = marker.find(f"{SVG}g"), marker.find(f".//{SVG}svg")
+        assert shift is not None and diamond is not None
+        shifted = re.fullmatch(r"translate\((-?[\d.]+) 0\)", shift.get("transform", ""))
+        assert shifted, shift.get("transform")
+        right = float(shifted.group(1)) + float(diamond.get("width", ""))
+        assert right <= MARKER_HALF_WIDTH
+        point = percent(diamond.get("x"))
+        assert point == percent(marker.find(f"{SVG}line").get("x1")) <= PLOT_RIGHT
+        for value in values:
+            # A score's box starts at PLOT_RIGHT per cent plus dx pixels: right of the marker's box at any
+            # width, since neither part of its position is smaller.
+            assert value.get("text-anchor", "start") == "start"
+            assert percent(value.get("x")) >= point
+            assert float(value.get("dx", "0")) > right
 
 
 def test_texts_speak_the_language_they_are_given() -> None:

@@ -182,6 +182,27 @@ def test_a_second_tab_cannot_overwrite_a_newer_answer_silently(
     assert stored(db, response_id) == {first.id: ("1", None)}
 
 
+def test_a_conflict_brings_the_progress_up_to_date(
+    login: Any, db: Session, chair: User, round_: AssessmentRound, indicators: dict[str, FrameworkIndicator]
+) -> None:
+    client = login(chair)
+    response_id = begin(client, round_)
+    first, second = indicators["governance.first"], indicators["governance.second"]
+    # Another tab answers two indicators while this one still shows none answered.
+    autosave(client, response_id, first, "2")
+    autosave(client, response_id, second, "3")
+
+    refused = autosave(client, response_id, first, "4")
+
+    assert refused.status_code == 409
+    progress = re.search(
+        r'<div class="q-progress" id="q-progress" hx-swap-oob="true">(.*?)</div>', refused.text, re.S
+    )
+    assert progress, refused.text
+    assert "2 of 6 indicators answered" in progress.group(1)
+    assert 'value="2" max="6"' in progress.group(1)
+
+
 def test_a_first_answer_from_two_tabs_at_once_keeps_the_first(
     login: Any, db: Session, chair: User, round_: AssessmentRound, indicators: dict[str, FrameworkIndicator]
 ) -> None:
@@ -301,6 +322,17 @@ def test_save_and_continue_reports_a_conflict_next_to_its_indicator_and_saves_th
     assert stored(db, response_id) == {first.id: ("4", None), second.id: ("3", None)}
 
 
+def test_a_step_says_once_which_domain_it_is(login: Any, chair: User, round_: AssessmentRound) -> None:
+    client = login(chair)
+    response_id = begin(client, round_)
+
+    page = client.get(f"/assessments/responses/{response_id}/steps/2").text
+    body = page.split("</title>", 1)[1]
+
+    assert body.count("Domain 2 of 3") == 1
+    assert '<p class="q-step">Domain 2 of 3</p>' in body
+
+
 def test_a_step_out_of_range_is_not_found(login: Any, chair: User, round_: AssessmentRound) -> None:
     client = login(chair)
     response_id = begin(client, round_)
@@ -334,6 +366,31 @@ def test_submit_is_refused_while_incomplete_and_the_missing_answers_are_linked(
         assert link in refused.text, code
     assert "governance.first" not in refused.text.replace("governance.first level", "")
     assert service.get_response(db, response_id).status == "draft"
+
+
+def test_the_review_shows_each_answer_with_a_link_to_change_it(
+    login: Any, chair: User, round_: AssessmentRound, indicators: dict[str, FrameworkIndicator]
+) -> None:
+    client = login(chair)
+    response_id = begin(client, round_)
+    autosave(client, response_id, indicators["governance.first"], "2", "Statutes of 2019")
+    autosave(client, response_id, indicators["governance.second"], "na")
+    autosave(client, response_id, indicators["finance.first"], "dk")
+
+    page = client.get(f"/assessments/responses/{response_id}/review").text
+    words = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+
+    assert "1.1 governance first Level 2 · Emerging Evidence: Statutes of 2019 Change answer" in words
+    assert "1.2 governance second Not applicable Change answer" in words
+    assert "2.1 finance first Don’t know Change answer" in words
+    assert "2.2 finance second Not answered Answer 2.2 finance second" in words
+    link = (
+        f'href="/assessments/responses/{response_id}/steps/1#indicator-{indicators["governance.first"].id}"'
+    )
+    assert link in page
+    # A domain fully answered is folded away; one with answers missing is open.
+    assert '<details class="q-review-domain" id="review-step-1">' in page
+    assert '<details class="q-review-domain" id="review-step-2" open>' in page
 
 
 def test_a_complete_response_is_submitted_and_then_read_only(

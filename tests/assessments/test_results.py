@@ -116,7 +116,7 @@ def test_validated_results_show_self_and_validated_scores_side_by_side(
 
     assert page.status_code == 200
     # Self 3 everywhere; validated finance 1.5, so overall (3 + 1.5 + 3) / 3 = 2.5.
-    assert "Self-assessed 3.00 Expanding" in words and "Validated 2.50 Expanding" in words
+    assert "Self-assessed 3.00 Expanding" in words and "Validated score 2.50 Expanding" in words
     assert "+0.50 self-rated above validated" in words
     assert "No budget on file." in page.text and "Partial." in page.text
     assert page.text.count('class="bar validated"') == 3
@@ -124,7 +124,7 @@ def test_validated_results_show_self_and_validated_scores_side_by_side(
     weakest = words.split("The three weakest domains")[1]
     assert weakest.startswith(" Finance 1.50")
     assert "Finance 3.00 1.50 Nascent" in words
-    assert "first validated assessment" in words
+    assert "No earlier validated assessment to compare with yet." in words
 
 
 def test_the_officer_sees_who_answered_what(
@@ -145,6 +145,31 @@ def test_the_officer_sees_who_answered_what(
 
     assert "Who answered what" in page.text
     assert "Aminata Chair" in page.text and "Bakary Treasurer" in page.text
+
+
+def test_the_round_status_badge_is_coloured_as_on_the_rounds_list(
+    db: Session,
+    login: Any,
+    make_representative: Any,
+    organisation: Organisation,
+    framework: Framework,
+    open_round: Any,
+    officer: User,
+) -> None:
+    chair = make_representative(organisation)
+    round_ = submitted_by(db, organisation, framework, [(chair, "3")], open_round)
+    client = login(officer)
+
+    waiting = [client.get(f"/assessments/{round_.id}/{page}").text for page in ("results", "validate")]
+    validate(db, round_, officer, {})
+    validated = client.get(f"/assessments/{round_.id}/results").text
+    listed = client.get(f"/organisations/{organisation.id}/assessments").text
+
+    for page in waiting:
+        assert '<span class="badge warn">Waiting for validation</span>' in page
+    assert '<span class="badge ok">Validated</span>' in validated
+    assert '<span class="badge ok">Validated</span>' in listed
+    assert "status-" not in " ".join([*waiting, validated])
 
 
 def test_with_two_respondents_the_organisation_sees_no_individual_answers(

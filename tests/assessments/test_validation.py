@@ -64,6 +64,58 @@ def test_officer_sees_who_answered_what_with_their_evidence(
     assert "2.50" in page.text  # the consolidated self score
 
 
+def test_the_validation_page_sums_up_what_is_left_and_opens_the_domains_to_look_at(
+    db: Session,
+    login: Any,
+    officer: User,
+    organisation: Organisation,
+    framework: Framework,
+    make_representative: Any,
+    open_round: Any,
+    answer: Any,
+) -> None:
+    round_ = open_round(organisation, make_representative(organisation), framework)
+    codes = [i.code for i in service.structure(db, framework).all_indicators()]
+    answer(round_, make_representative(organisation), "3")
+    # Two levels apart on one digital indicator: a disagreement.
+    answer(
+        round_, make_representative(organisation), {c: "1" if c == "digital.first" else "3" for c in codes}
+    )
+    service.submit_round(db, round_, service.structure(db, framework))
+    db.commit()
+    client = login(officer)
+    client.submit(
+        f"/assessments/{round_.id}/reviews/{indicator_id(db, framework, 'finance.second')}",
+        {"level": "2", "comment": "No accounts yet."},
+    )
+
+    page = client.get(f"/assessments/{round_.id}/validate").text
+    summary = page.split('id="validation-summary"', 1)[1].split("</div>\n</div>", 1)[0]
+    words = " ".join(re.sub(r"<[^>]+>", " ", summary).split())
+
+    assert "6 indicators" in words and "1 indicator adjusted" in words
+    assert "1 disagreement between respondents" in words and "2 respondents" in words
+    assert '<a href="#validate" role="button"' in page and 'id="validate"' in page
+    domains = {d.code: d.id for d in service.structure(db, framework).domains}
+    assert f'<details class="review-domain" id="domain-{domains["governance"]}">' in page
+    assert f'<details class="review-domain" id="domain-{domains["finance"]}" open>' in page
+    assert f'<details class="review-domain" id="domain-{domains["digital"]}" open>' in page
+
+
+def test_the_level_options_are_short_and_the_descriptors_listed_beside_them(
+    db: Session, login: Any, officer: User, submitted: AssessmentRound, framework: Framework
+) -> None:
+    target = indicator_id(db, framework, "finance.first")
+
+    page = login(officer).get(f"/assessments/{submitted.id}/validate").text
+
+    assert '<option value="2">Level 2 · Emerging</option>' in page
+    assert "<strong>Level 2 · Emerging</strong> — finance first level 2" in page
+    # The comment box is tied to the level: the script hides it while the self score is agreed.
+    assert f'data-review-comment="comment-field-{target}"' in page
+    assert f'<div id="comment-field-{target}" class="review-comment-field">' in page
+
+
 def test_representative_cannot_open_the_validation_page(
     login: Any, make_representative: Any, organisation: Organisation, submitted: AssessmentRound
 ) -> None:
@@ -126,6 +178,13 @@ def test_a_review_keeps_the_self_score_beside_the_validated_one(
     assert "Validated score: 1" in response.text and "No budget was shown." in response.text
     # The domain's and the round's figures follow, out of band.
     assert 'id="validation-summary"' in response.text and 'hx-swap-oob="true"' in response.text
+    assert "1 indicator adjusted" in response.text
+    flags = re.search(
+        r'<span id="domain-flags-\d+" class="domain-flags" hx-swap-oob="true">(.*?)</span>\s*$',
+        response.text,
+        re.S | re.M,
+    )
+    assert flags and '<span class="badge adjusted">1 adjusted' in flags.group(1), response.text
     reread(db)
     review = db.get(IndicatorReview, service.reviews_of(db, submitted.id)[target].id)
     assert (review.level, review.comment, review.officer_id) == (1, "No budget was shown.", officer.id)

@@ -276,10 +276,20 @@ def test_representative_answers_a_round_by_keyboard_and_the_officer_validates_it
     officer = persona_context("officer").new_page()
     officer.goto(f"/assessments/{round_id}/validate")
     expect(officer.get_by_role("heading", level=1, name="Validate the self-assessment")).to_be_visible()
+    # The page sums up what is left and leads to the validation step; each domain is a fold, open only
+    # where respondents disagree or a score was adjusted: this one (one respondent, no review yet) is closed.
+    expect(officer.locator("#validation-summary")).to_contain_text("0 indicators adjusted")
+    expect(link_or_button(officer, "Go to the validation step")).to_have_attribute("href", "#validate")
+    fold = officer.locator("details.review-domain").filter(has=officer.locator(f"#indicator-{lowered}"))
+    expect(fold).not_to_have_attribute("open", "")
+    fold.locator(":scope > summary").click()
     question = officer.locator(f"#indicator-{lowered} h3").inner_text()
     review = officer.locator(f"#review-{lowered}")
     expect(review).to_contain_text("Validated score: 3.00")
+    # The comment box shows once a level other than the self score's is chosen.
+    expect(officer.locator(f"#comment-{lowered}")).to_be_hidden()
     review.get_by_label("Validated level").select_option("2")
+    expect(officer.locator(f"#comment-{lowered}")).to_be_visible()
     review.get_by_role("button", name="Save review").click()
     # Without a reason, the comment box says what is missing and takes focus.
     comment = officer.locator(f"#comment-{lowered}")

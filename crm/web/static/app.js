@@ -1,5 +1,5 @@
 // Small behaviours that need no framework: confirmation before destructive actions, focus on form errors,
-// copy buttons, and closing the phone menu.
+// copy buttons, closing the phone menu, and the validation page's comment boxes and folded domains.
 (function () {
   "use strict";
 
@@ -43,8 +43,48 @@
     });
   }
 
+  // The validation page's comment box says why the validated level differs from the self score: shown only
+  // while a level is chosen. Without script it is always there; with an error in it, it stays.
+  function showReviewComments(root) {
+    root.querySelectorAll("select[data-review-comment]").forEach(function (select) {
+      var field = document.getElementById(select.dataset.reviewComment);
+      if (field) {
+        field.hidden = select.value === "" && !field.querySelector("[aria-invalid=true]");
+      }
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (select instanceof HTMLSelectElement && select.dataset.reviewComment) {
+      showReviewComments(select.form || document);
+    }
+  });
+
+  // A link to something folded away in a closed <details> (a domain of the validation page) unfolds it.
+  function openAroundTarget() {
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    var target = id ? document.getElementById(id) : null;
+    var unfolded = false;
+    for (var node = target; node; node = node.parentElement) {
+      if (node instanceof HTMLDetailsElement && !node.open) {
+        node.open = true;
+        unfolded = true;
+      }
+    }
+    if (unfolded) {
+      target.scrollIntoView();
+    }
+  }
+
+  window.addEventListener("hashchange", openAroundTarget);
+
   document.addEventListener("DOMContentLoaded", function () {
     var main = document.getElementById("main");
+    showReviewComments(document);
+    if (window.location.hash) {
+      openAroundTarget();
+    }
     if (main) {
       showErrors(main);
     }
@@ -55,6 +95,7 @@
 
   document.addEventListener("htmx:afterSwap", function (event) {
     var detail = event.detail || {};
+    showReviewComments(document);
     var source = detail.elt || (detail.requestConfig && detail.requestConfig.elt);
     var form = source instanceof Element ? source.closest("form") : null;
     if (form && !document.contains(form)) {
