@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin, SQLAlchemySyncConfig, SyncSessionConfig
@@ -46,13 +47,21 @@ from crm.web.transactions import make_transaction_hook
 
 STATIC_DIR = PROJECT_ROOT / "crm" / "web" / "static"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_APP_NUMBERS = itertools.count(1)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url, **pool_options(settings.database_url))
+    # Keys of our own per app: advanced-alchemy makes clashing default keys unique by a recursive search over
+    # every key given out in the process, which overflows the stack after ~940 apps (the test suite makes more).
+    number = next(_APP_NUMBERS)
     db_config = SQLAlchemySyncConfig(
-        engine_instance=engine, session_config=SyncSessionConfig(expire_on_commit=False, class_=CrmSession)
+        engine_instance=engine,
+        session_config=SyncSessionConfig(expire_on_commit=False, class_=CrmSession),
+        session_scope_key=f"_crm_db_session_{number}",
+        engine_app_state_key=f"crm_db_engine_{number}",
+        session_maker_app_state_key=f"crm_session_maker_{number}",
     )
 
     def session_for_scope(scope: Any) -> Session:
