@@ -239,6 +239,7 @@ def bulk_rounds(
                     "validated_score": validated,
                     "validated_band": band.value if band else None,
                     "spread": rounded(rng.choice((0.0, 0.5, 1.0, 1.5, 2.0))),
+                    "previous_score": before,
                     "change": rounded(validated - before) if before is not None else None,
                 }
             )

@@ -54,7 +54,12 @@ class User(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):
 
     @property
     def display_name(self) -> str:
-        return self.full_name or self.email
+        return User.name_to_show(self.full_name, self.email)
+
+    @staticmethod
+    def name_to_show(full_name: str | None, email: str) -> str:
+        """How a person is named on pages: the full name, else the address (for lists read as columns)."""
+        return full_name or email
 
 
 class UserRole(Base):

@@ -240,6 +240,16 @@ class DomainScore(Base):
             sqlite_where=text("latest"),
             postgresql_where=text("latest"),
         ),
+        # Peer recommendations read, per domain, the highest latest scores from one end of this index.
+        Index(
+            "ix_assessment_domain_scores_peers",
+            "domain_code",
+            "validated_band",
+            "validated_score",
+            "organisation_id",
+            sqlite_where=text("latest"),
+            postgresql_where=text("latest"),
+        ),
     )
 
     round_id: Mapped[int] = mapped_column(
@@ -256,6 +266,9 @@ class DomainScore(Base):
     validated_band: Mapped[str | None] = mapped_column(String(20))
     # Highest minus lowest scored answer over its indicators' respondents: disagreement shows here.
     spread: Mapped[float | None] = mapped_column(Float)
+    # The previous comparable round's score in this domain, read through the framework mapping when the
+    # round was validated (None: nothing to compare with), and the change from it.
+    previous_score: Mapped[float | None] = mapped_column(Float)
     change: Mapped[float | None] = mapped_column(Float)
 
 

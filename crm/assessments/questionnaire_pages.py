@@ -389,7 +389,7 @@ class QuestionnaireController(Controller):
         step = shape.step_of(indicator.id)
         if status_code == 200:  # without script: back to the step
             return _see_other(f"{_step_url(response, step)}#indicator-{indicator.id}")
-        view.number = f"{step}.{shape.indicators[indicator.domain_id].index(indicator) + 1}"
+        view.number = shape.number_of(indicator.id)
         answers = service.answers_of(db, response.id)
         if not is_partial(request):
             return self._step(

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ScalarSelect, select, union_all
+from sqlalchemy.orm import Session, load_only
 
 from crm.accounts.models import User
 from crm.assessments.models import DomainScore, Framework, FrameworkDomain, Text18n, text_in
@@ -66,41 +66,57 @@ def recommendations(
 
     A peer qualifies when its latest validated assessment (of the same framework, any version) rates it
     mature in a domain of the same code, it agreed to be listed as a peer trainer, it is not this
-    organisation, and it was not merged into another record."""
+    organisation, and it was not merged into another record. Each domain lists the five with the highest
+    scores there (equal scores: the most recently created record first), in alphabetical order."""
     if not domains:
         return []
     codes = [d.code for d in domains]
-    # Rank ids only (the partial index on latest rows finds the mature scores), then load the few winners.
-    ranked = (
-        select(
-            DomainScore.domain_code,
-            DomainScore.organisation_id,
-            func.row_number()
-            .over(
-                partition_by=DomainScore.domain_code,
-                order_by=(DomainScore.validated_score.desc(), Organisation.name_key, Organisation.id),
-            )
-            .label("rank"),
+
+    # The domains of this code in every version of the framework: a few ids, so each part below joins one
+    # table and stays cheap to plan.
+    def versions_of(code: str) -> ScalarSelect[int]:
+        return (
+            select(FrameworkDomain.id)
+            .join(Framework, Framework.id == FrameworkDomain.framework_id)
+            .where(Framework.key == framework.key, FrameworkDomain.code == code)
+            .scalar_subquery()
         )
+
+    # Per domain, the highest latest mature scores read from one end of ix_assessment_domain_scores_peers,
+    # stopping at the fifth peer that qualifies; one statement for all the domains.
+    per_domain = [
+        select(DomainScore.domain_code, DomainScore.organisation_id)
         .join(Organisation, Organisation.id == DomainScore.organisation_id)
-        .join(FrameworkDomain, FrameworkDomain.id == DomainScore.domain_id)
-        .join(Framework, Framework.id == FrameworkDomain.framework_id)
         .where(
             LATEST_DOMAIN_SCORE,
-            DomainScore.domain_code.in_(codes),
+            DomainScore.domain_code == code,
             DomainScore.validated_band == Band.MATURE.value,
-            Framework.key == framework.key,
+            DomainScore.domain_id.in_(versions_of(code)),
             DomainScore.organisation_id != organisation_id,
             Organisation.peer_trainer_consent.is_(True),
             Organisation.merged_into_id.is_(None),
         )
+        .order_by(DomainScore.validated_score.desc(), DomainScore.organisation_id.desc())
+        .limit(PEERS_PER_DOMAIN)
         .subquery()
-    )
+        for code in codes
+    ]
+    chosen = union_all(
+        *(select(part.c.domain_code, part.c.organisation_id) for part in per_domain)
+    ).subquery()
     rows = session.execute(
-        select(ranked.c.domain_code, Organisation)
-        .join(Organisation, Organisation.id == ranked.c.organisation_id)
-        .where(ranked.c.rank <= PEERS_PER_DOMAIN)
-        .order_by(ranked.c.domain_code, Organisation.name_key, Organisation.id)
+        select(chosen.c.domain_code, Organisation)
+        .join(Organisation, Organisation.id == chosen.c.organisation_id)
+        # What the card shows and the directory's visibility rule reads, nothing more.
+        .options(
+            load_only(
+                Organisation.name,
+                Organisation.name_key,
+                Organisation.merged_into_id,
+                Organisation.consent_to_share,
+            )
+        )
+        .order_by(chosen.c.domain_code, Organisation.name_key, Organisation.id)
     ).all()
     by_code: dict[str, list[PeerRecommendation]] = {code: [] for code in codes}
     names = {d.code: d.name for d in domains}

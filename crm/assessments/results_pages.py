@@ -104,8 +104,8 @@ def _validation_context(
     **extra: Any,
 ) -> dict[str, Any]:
     shape = service.structure(db, round_.framework)
-    scores = service.scores_of(db, round_, shape)
     reviews = service.reviews_of(db, round_.id)
+    scores = service.scores_of(db, round_, shape, reviews)
     return {
         "round": round_,
         "organisation": service.organisation_of(db, round_),
@@ -137,8 +137,8 @@ def _review_context(
     message: str | None = None,
 ) -> dict[str, Any]:
     shape = service.structure(db, round_.framework)
-    scores = service.scores_of(db, round_, shape)
     reviews = service.reviews_of(db, round_.id)
+    scores = service.scores_of(db, round_, shape, reviews)
     return {
         "round": round_,
         "shape": shape,
@@ -273,10 +273,10 @@ def _results_context(
     if round_.status == RoundStatus.OPEN:
         return context
     shape = service.structure(db, round_.framework)
-    scores = service.scores_of(db, round_, shape)
-    validated = round_.status == RoundStatus.VALIDATED
-    compared = service.compare(db, round_, shape, scores) if validated else None
     reviews = service.reviews_of(db, round_.id)
+    scores = service.scores_of(db, round_, shape, reviews)
+    validated = round_.status == RoundStatus.VALIDATED
+    compared = service.stored_comparison(db, round_, shape, scores) if validated else None
     names = service.names_of(db, [round_.validated_by_id, *(r.officer_id for r in reviews.values())])
     language = current_language.get()
     previous_scores = compared.previous_domain_scores if compared else {}

@@ -7,7 +7,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -171,6 +171,12 @@ class Structure:
             for i in self.all_indicators()
         ]
 
+    def number_of(self, indicator_id: int) -> str:
+        """The question's number as the questionnaire shows it: step, then place in the step (“3.2”)."""
+        step = self.step_of(indicator_id)
+        listed = self.indicators[self.domains[step - 1].id]
+        return f"{step}.{[i.id for i in listed].index(indicator_id) + 1}"
+
     def step_of(self, indicator_id: int) -> int:
         for step, domain in enumerate(self.domains, start=1):
             if any(i.id == indicator_id for i in self.indicators[domain.id]):
@@ -178,7 +184,27 @@ class Structure:
         raise KeyError(indicator_id)
 
 
+# A framework version never changes once stored (a changed file replaces an unused version under a new id), so
+# its domains and indicators are read once per process and kept detached, read-only. The key names the database
+# and the row as loaded, so another database (tests, the benchmark) never reads this one's entries.
+_Kept = tuple[list[FrameworkDomain], dict[int, list[FrameworkIndicator]]]
+_STRUCTURES: dict[tuple[str, int, str, datetime], _Kept] = {}
+_STRUCTURES_KEPT = 64
+
+
 def structure(session: Session, framework: Framework) -> Structure:
+    """The framework's domains and indicators in order: two queries the first time, none after."""
+    key = (str(session.get_bind().engine.url), framework.id, framework.content_hash, framework.loaded_at)
+    kept = _STRUCTURES.get(key)
+    if kept is None:
+        kept = _read_structure(session, framework)
+        if len(_STRUCTURES) >= _STRUCTURES_KEPT:
+            _STRUCTURES.clear()
+        _STRUCTURES[key] = kept
+    return Structure(framework, *kept)
+
+
+def _read_structure(session: Session, framework: Framework) -> _Kept:
     domains = list(
         session.scalars(
             select(FrameworkDomain)
@@ -193,7 +219,10 @@ def structure(session: Session, framework: Framework) -> Structure:
         .order_by(FrameworkIndicator.position)
     ):
         indicators[indicator.domain_id].append(indicator)
-    return Structure(framework, domains, indicators)
+    # Detached, so that no session expires or changes them once they are shared between requests.
+    for row in [*domains, *(i for listed in indicators.values() for i in listed)]:
+        session.expunge(row)
+    return domains, indicators
 
 
 # Rounds and responses ----------------------------------------------------------------------------------
@@ -369,13 +398,25 @@ def reviews_of(session: Session, round_id: int) -> dict[int, IndicatorReview]:
     }
 
 
-def scores_of(session: Session, round_: AssessmentRound, shape: Structure) -> RoundScores:
-    reviews = {i: r.level for i, r in reviews_of(session, round_.id).items()}
-    return score_round(shape.shapes(), submitted_answers(session, round_.id), reviews)
+def scores_of(
+    session: Session,
+    round_: AssessmentRound,
+    shape: Structure,
+    reviews: dict[int, IndicatorReview] | None = None,
+) -> RoundScores:
+    """The round's scores from its submitted answers and the officer's reviews (read here unless given)."""
+    if reviews is None:
+        reviews = reviews_of(session, round_.id)
+    levels = {i: r.level for i, r in reviews.items()}
+    return score_round(shape.shapes(), submitted_answers(session, round_.id), levels)
 
 
 def _store_scores(
-    session: Session, round_: AssessmentRound, scores: RoundScores, changes: dict[str, float | None]
+    session: Session,
+    round_: AssessmentRound,
+    scores: RoundScores,
+    changes: dict[str, float | None],
+    previous_scores: dict[str, float | None],
 ) -> None:
     session.execute(delete(DomainScore).where(DomainScore.round_id == round_.id))
     session.add_all(
@@ -390,6 +431,7 @@ def _store_scores(
             if round_.status == RoundStatus.VALIDATED
             else None,
             spread=rounded(d.spread.width) if d.spread else None,
+            previous_score=rounded(previous_scores.get(d.code)),
             change=rounded(changes.get(d.code)),
             latest=round_.latest,
         )
@@ -410,7 +452,7 @@ def submit_round(session: Session, round_: AssessmentRound, shape: Structure) ->
     scores = score_round(shape.shapes(), answers, {})
     round_.self_score = rounded(scores.self_score)
     session.flush()
-    _store_scores(session, round_, scores, {})
+    _store_scores(session, round_, scores, {}, {})
 
 
 def review_indicator(
@@ -492,6 +534,33 @@ def compare(session: Session, round_: AssessmentRound, shape: Structure, scores:
     return Comparison(previous, before, changes, comparison.overall_change(changes), same)
 
 
+def stored_comparison(
+    session: Session, round_: AssessmentRound, shape: Structure, scores: RoundScores
+) -> Comparison:
+    """A validated round's comparison as `compare` found it at validation and `_store_scores` kept it (one
+    short query instead of scoring the previous round's answers again); computed afresh for rows stored
+    before the previous score was kept."""
+    if round_.previous_round_id is None:
+        return Comparison(None, {}, {}, None, True)
+    stored = session.execute(
+        select(DomainScore.domain_code, DomainScore.previous_score, DomainScore.change).where(
+            DomainScore.round_id == round_.id
+        )
+    ).all()
+    complete = {code for code, _before, _change in stored} == {d.code for d in shape.domains}
+    if not complete or any(change is not None and before is None for _code, before, change in stored):
+        return compare(session, round_, shape, scores)
+    previous = session.get(AssessmentRound, round_.previous_round_id)
+    assert previous is not None
+    return Comparison(
+        previous,
+        {code: before for code, before, _change in stored},
+        {code: change for code, _before, change in stored},
+        round_.change,
+        previous.framework_id == round_.framework_id,
+    )
+
+
 def validate_round(
     session: Session, round_: AssessmentRound, officer: User, note: str | None, shape: Structure
 ) -> RoundScores:
@@ -510,7 +579,7 @@ def validate_round(
     round_.previous_round_id = found.previous.id if found.previous else None
     round_.change = rounded(found.overall_change)
     _mark_latest(session, round_)
-    _store_scores(session, round_, scores, found.changes)
+    _store_scores(session, round_, scores, found.changes, found.previous_domain_scores)
     return scores
 
 
@@ -636,7 +705,12 @@ def names_of(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]
     ids = {i for i in user_ids if i is not None}
     if not ids:
         return {}
-    return {u.id: u.display_name for u in session.scalars(select(User).where(User.id.in_(ids)))}
+    return {
+        user_id: User.name_to_show(full_name, email)
+        for user_id, full_name, email in session.execute(
+            select(User.id, User.full_name, User.email).where(User.id.in_(ids))
+        )
+    }
 
 
 def choice_counts(choices: Iterable[str | None]) -> dict[str, int]:

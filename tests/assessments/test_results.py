@@ -10,11 +10,13 @@ from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.accounts.models import User
 from crm.assessments import service
-from crm.assessments.models import AssessmentRound, Framework
+from crm.assessments.models import AssessmentRound, DomainScore, Framework
+from crm.assessments.scoring import rounded
 from crm.organisations.models import Organisation
 from tests.assessments.conftest import framework_document
 
@@ -322,3 +324,44 @@ def test_across_framework_versions_only_mapped_domains_compare(
     assert "Finance 3.00 3.00 Expanding 2.00 +1.00" in words
     # Digital holds a new indicator: nothing earlier compares with it.
     assert "Digital 3.00 3.00 Expanding Not comparable: the framework changed" in words
+
+
+@pytest.mark.parametrize("across_versions", [False, True], ids=["same version", "across versions"])
+def test_the_comparison_kept_at_validation_is_the_one_the_rule_finds(
+    db: Session,
+    organisation: Organisation,
+    framework: Framework,
+    load_framework: Any,
+    validated_round: Any,
+    across_versions: bool,
+) -> None:
+    earlier = {"governance.first": "1", "governance.second": "2", "finance.first": "4", "finance.second": "1"}
+    validated_round(
+        organisation, framework, {**earlier, "digital.first": "3", "digital.second": "4"}, on=date(2025, 3, 1)
+    )
+    newer = load_framework(version_two()) if across_versions else framework
+    later = validated_round(organisation, newer, "3", on=date(2026, 3, 1))
+    shape = service.structure(db, newer)
+    scores = service.scores_of(db, later, shape)
+
+    def figures(found: service.Comparison) -> tuple[Any, ...]:
+        return (
+            found.previous.id if found.previous else None,
+            {code: rounded(score) for code, score in found.previous_domain_scores.items()},
+            {code: rounded(change) for code, change in found.changes.items()},
+            rounded(found.overall_change),
+            found.same_framework,
+        )
+
+    computed = figures(service.compare(db, later, shape, scores))
+    assert figures(service.stored_comparison(db, later, shape, scores)) == computed
+    assert computed[0] is not None and any(change is not None for change in computed[2].values())
+
+    rows = db.scalars(select(DomainScore).where(DomainScore.round_id == later.id)).all()
+    assert {row.domain_code: row.previous_score for row in rows} == computed[1]
+
+    # Rows kept before the previous score was stored are compared afresh, to the same figures.
+    for row in rows:
+        row.previous_score = None
+    db.flush()
+    assert figures(service.stored_comparison(db, later, shape, scores)) == computed
