@@ -96,6 +96,23 @@ def _by_indicator(scores: RoundScores) -> dict[int, IndicatorResult]:
     return {i.indicator_id: i for d in scores.domains for i in d.indicators}
 
 
+def _reviewed(request: Request[Any, Any, Any], db: Session, round_: AssessmentRound) -> dict[str, Any]:
+    """What the validation page and each review partial show of the round: scores with the officer's reviews."""
+    shape = service.structure(db, round_.framework)
+    reviews = service.reviews_of(db, round_.id)
+    scores = service.scores_of(db, round_, shape, reviews)
+    return {
+        "round": round_,
+        "shape": shape,
+        "scores": scores,
+        "indicator_results": _by_indicator(scores),
+        "reviews": reviews,
+        "officers": service.names_of(db, [r.officer_id for r in reviews.values()]),
+        "can_review": permissions.can_validate(request.user, round_),
+        **_labels(),
+    }
+
+
 def _validation_context(
     request: Request[Any, Any, Any],
     db: Session,
@@ -103,26 +120,16 @@ def _validation_context(
     review_forms: dict[int, dict[str, Any]] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    shape = service.structure(db, round_.framework)
-    reviews = service.reviews_of(db, round_.id)
-    scores = service.scores_of(db, round_, shape, reviews)
     return {
-        "round": round_,
+        **_reviewed(request, db, round_),
         "organisation": service.organisation_of(db, round_),
-        "shape": shape,
-        "scores": scores,
-        "indicator_results": _by_indicator(scores),
-        "reviews": reviews,
         "answers": service.answers_with_evidence(db, round_.id),
         "respondents_by_id": {r.id: (u, r) for r, u in service.submitted_respondents(db, round_.id)},
-        "officers": service.names_of(db, [r.officer_id for r in reviews.values()]),
-        "can_review": permissions.can_validate(request.user, round_),
         "review_forms": review_forms or {},
         "form": {},
         "errors": {},
         "message": None,
         "confirming": False,
-        **_labels(),
         **extra,
     }
 
@@ -136,22 +143,12 @@ def _review_context(
     errors: dict[str, str] | None = None,
     message: str | None = None,
 ) -> dict[str, Any]:
-    shape = service.structure(db, round_.framework)
-    reviews = service.reviews_of(db, round_.id)
-    scores = service.scores_of(db, round_, shape, reviews)
     return {
-        "round": round_,
-        "shape": shape,
-        "scores": scores,
-        "indicator_results": _by_indicator(scores),
+        **_reviewed(request, db, round_),
         "indicator": indicator,
-        "reviews": reviews,
-        "officers": service.names_of(db, [r.officer_id for r in reviews.values()]),
-        "can_review": permissions.can_validate(request.user, round_),
         "review_forms": {indicator.id: {"form": form or {}, "errors": errors or {}, "message": message}},
         # The domain's and the round's figures follow the review (out-of-band swaps).
         "oob": True,
-        **_labels(),
     }
 
 

@@ -129,19 +129,27 @@ def test_validated_results_show_self_and_validated_scores_side_by_side(
     assert "No earlier validated assessment to compare with yet." in words
 
 
-def test_the_officer_sees_who_answered_what(
+@pytest.fixture
+def two_disagreeing(
     db: Session,
-    login: Any,
     make_representative: Any,
     organisation: Organisation,
     framework: Framework,
     open_round: Any,
     officer: User,
-) -> None:
+) -> tuple[User, AssessmentRound]:
+    """A validated round answered by two people far apart: (the chair, the round); the treasurer answered 1."""
     chair = make_representative(organisation, full_name="Aminata Chair")
     treasurer = make_representative(organisation, full_name="Bakary Treasurer")
     round_ = submitted_by(db, organisation, framework, [(chair, "3"), (treasurer, "1")], open_round)
     validate(db, round_, officer, {})
+    return chair, round_
+
+
+def test_the_officer_sees_who_answered_what(
+    login: Any, officer: User, two_disagreeing: tuple[User, AssessmentRound]
+) -> None:
+    _chair, round_ = two_disagreeing
 
     page = login(officer).get(f"/assessments/{round_.id}/results")
 
@@ -175,18 +183,9 @@ def test_the_round_status_badge_is_coloured_as_on_the_rounds_list(
 
 
 def test_with_two_respondents_the_organisation_sees_no_individual_answers(
-    db: Session,
-    login: Any,
-    make_representative: Any,
-    organisation: Organisation,
-    framework: Framework,
-    open_round: Any,
-    officer: User,
+    login: Any, two_disagreeing: tuple[User, AssessmentRound]
 ) -> None:
-    chair = make_representative(organisation, full_name="Aminata Chair")
-    treasurer = make_representative(organisation, full_name="Bakary Treasurer")
-    round_ = submitted_by(db, organisation, framework, [(chair, "3"), (treasurer, "1")], open_round)
-    validate(db, round_, officer, {})
+    chair, round_ = two_disagreeing
 
     page = login(chair).get(f"/assessments/{round_.id}/results")
 
