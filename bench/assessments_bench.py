@@ -463,7 +463,9 @@ def answered_rounds(
             service.submit_response(session, response, shape)
         service.submit_round(session, round_, shape)
         first = shape.all_indicators()[0]
-        service.review_indicator(session, round_, first, 1, "Not supported by the minutes shown.", officer)
+        service.review_indicator(
+            session, round_, first, 1, "Not supported by the minutes shown.", officer, None
+        )
         service.validate_round(session, round_, officer, None, shape)
         submitted = datetime.combine(opened_on + timedelta(days=20), datetime.min.time(), UTC)
         round_.submitted_at, round_.validated_at = submitted, submitted + timedelta(days=14)

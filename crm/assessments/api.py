@@ -22,6 +22,7 @@ from crm.assessments.models import (
     AssessmentResponse,
     AssessmentRound,
     FrameworkIndicator,
+    IndicatorReview,
     ResponseStatus,
 )
 from crm.assessments.models import RoundStatus as Status
@@ -74,6 +75,12 @@ STALE_ANSWER = N_(
     "This answer was saved elsewhere after you read it: it is now “%(choice)s”, version %(version)s. "
     "Read it again, then retry."
 )
+STALE_REVIEW = N_(
+    "Another officer changed this review after you read it: it is now level %(level)s, version %(version)s. "
+    "Read it again, then retry."
+)
+REVIEW_WITHDRAWN = N_("This review was withdrawn or set by another officer after you read it: read it again.")
+REVIEWS_CHANGED = N_("The reviews changed after you read them: read the scores again before validating.")
 NOT_ANSWERED = N_("No answer chosen.")
 
 INCOMPLETE = {
@@ -98,6 +105,14 @@ def _stale_answer(current: AssessmentAnswer | None) -> HTTPException:
     if current is None:
         return HTTPException(status_code=HTTP_409_CONFLICT)
     detail = gettext(STALE_ANSWER) % {"choice": current.choice or "—", "version": current.version}
+    return HTTPException(status_code=HTTP_409_CONFLICT, detail=detail)
+
+
+def _stale_review(current: IndicatorReview | None) -> HTTPException:
+    """The 409 tells the review saved meanwhile (or that it was withdrawn), to show or retry with its version."""
+    if current is None:
+        return HTTPException(status_code=HTTP_409_CONFLICT, detail=gettext(REVIEW_WITHDRAWN))
+    detail = gettext(STALE_REVIEW) % {"level": current.level, "version": current.version}
     return HTTPException(status_code=HTTP_409_CONFLICT, detail=detail)
 
 
@@ -456,11 +471,18 @@ class AssessmentApiController(Controller):
         refuse_unless(organisation_permissions.is_staff(user))
         indicator = _indicator_for(db, round_, indicator_id)
         try:
-            service.review_indicator(db, round_, indicator, data.level, data.comment or "", user)
+            review = service.review_indicator(
+                db, round_, indicator, data.level, data.comment or "", user, data.version
+            )
         except service.NotReady as exc:
             raise _not_ready(exc) from None
-        comment = data.comment if data.level is not None else None
-        return ReviewedOut(indicator_id=indicator.id, level=data.level, comment=comment)
+        except StaleVersion:
+            raise _stale_review(service.reviews_of(db, round_.id).get(indicator.id)) from None
+        if review is None:
+            return ReviewedOut(indicator_id=indicator.id, level=None, comment=None, version=None)
+        return ReviewedOut(
+            indicator_id=indicator.id, level=review.level, comment=review.comment, version=review.version
+        )
 
     @post(
         "/assessments/{round_id:int}/validate",
@@ -475,6 +497,10 @@ class AssessmentApiController(Controller):
         user = request.user
         round_ = access.round_for(db, user, round_id)
         refuse_unless(organisation_permissions.is_staff(user))
+        if data.reviews_state and data.reviews_state != service.reviews_state(
+            service.reviews_of(db, round_.id)
+        ):
+            raise HTTPException(status_code=HTTP_409_CONFLICT, detail=gettext(REVIEWS_CHANGED))
         try:
             service.validate_round(
                 db, round_, user, data.note or None, service.structure(db, round_.framework)

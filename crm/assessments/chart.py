@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
+from babel.numbers import format_decimal
 from markupsafe import Markup
 
 from crm.assessments.scoring import BAND_FLOORS, BAND_LABELS, LEVELS, Band
+from crm.web.i18n import current_language
 
 # Horizontal positions are percentages of the chart's width, vertical ones pixels: the chart spans whatever
 # width the page gives it while its text keeps the page's size (a viewBox would scale the text with the
@@ -35,14 +38,19 @@ class DomainBar:
 
 def score_text(value: float) -> str:
     """A score as the chart and the tables beside it show it: two decimals, as stored, so that a score on a
-    band's edge (1.75, 3.25) never reads as the band below or above."""
-    return f"{value:.2f}"
+    band's edge (1.75, 3.25) never reads as the band below or above; written as the current language writes
+    numbers (2.57 in English, 2,57 in French)."""
+    # Rounded as Python rounds the float, then only written out by babel, so the digits never depend on the
+    # language.
+    return format_decimal(Decimal(f"{value:.2f}"), format="0.00", locale=current_language.get())
 
 
 def change_text(value: float) -> str:
-    """A change of score: signed, and ±0.00 when it does not show at two decimals."""
+    """A change of score: signed, and ±0.00 when it does not show at two decimals (±0,00 in French)."""
     shown = f"{value:+.2f}"
-    return "±0.00" if shown in ("+0.00", "-0.00") else shown
+    if shown in ("+0.00", "-0.00"):
+        return "±" + format_decimal(Decimal(0), format="0.00", locale=current_language.get())
+    return format_decimal(Decimal(shown), format="+0.00;-0.00", locale=current_language.get())
 
 
 def x_of(score: float) -> float:

@@ -199,6 +199,7 @@ def _review_some(
                 int(current) - 1,
                 "The evidence shown (minutes, accounts) supports one level lower for now.",
                 officer,
+                None,
             )
 
 

@@ -209,8 +209,9 @@ class AssessmentAnswer(IdMixin, VersionedMixin, Base):
     )
 
 
-class IndicatorReview(IdMixin, TimestampMixin, Audited, Base):
-    """An officer's validated score for one indicator of a round, with the reason it differs."""
+class IndicatorReview(IdMixin, TimestampMixin, VersionedMixin, Audited, Base):
+    """An officer's validated score for one indicator of a round, with the reason it differs. Versioned: an
+    officer saves over the review they read, never over one another officer saved since."""
 
     __tablename__ = "indicator_reviews"
     __table_args__ = (UniqueConstraint("round_id", "indicator_id"),)

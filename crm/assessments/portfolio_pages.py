@@ -12,6 +12,7 @@ from litestar.types import ControllerRouterHandler
 
 from crm.accounts.permissions import requires
 from crm.assessments import access, framework_summaries, permissions, portfolio, service
+from crm.assessments.chart import change_text, score_text
 from crm.assessments.models import text_in
 from crm.assessments.portfolio_chart import BarRow, Segment, stacked_bars_svg
 from crm.organisations import vocabularies
@@ -108,6 +109,8 @@ def _filter_form(db: Db, filters: portfolio.PortfolioFilters) -> dict[str, Any]:
         "band_labels": portfolio.KEY_LABELS,
         "OVERALL": portfolio.OVERALL,
         "tr": _in_language(),
+        "number": score_text,
+        "signed": change_text,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -82,6 +83,18 @@ class IndicatorView:
     # What this page tried to save over a newer answer from another tab or window: shown, never lost silently.
     unsaved: AnswerIn | None = None
     saved_at: datetime | None = None
+    # What the page first showed, when it shows something else (the values it sent, refused).
+    shown_as: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """The answer as this page shows it, digested: sent back untouched, it is not saved again (so an answer
+        another tab changed meanwhile is not a conflict for a page that never touched it)."""
+        return self.shown_as or shown_digest(self.choice, self.evidence)
+
+
+def shown_digest(choice: str | None, evidence: str | None) -> str:
+    return hashlib.sha256(f"{choice or ''}\x1f{evidence or ''}".encode()).hexdigest()[:16]
 
 
 def _tr(value: Text18n | None) -> str:
@@ -119,6 +132,10 @@ def _answer_form(data: dict[str, Any], indicator_id: int) -> AnswerIn:
     fieldset sends the whole form, and each handler reads its own)."""
     fields = {name: data.get(f"{name}-{indicator_id}") for name in ("choice", "evidence", "version")}
     return parse(AnswerIn, fields)
+
+
+def _choice_value(form: AnswerIn) -> str | None:
+    return form.choice.value if form.choice else None
 
 
 def _entry(indicator: FrameworkIndicator, form: AnswerIn) -> service.AnswerEntry:
@@ -314,6 +331,13 @@ class QuestionnaireController(Controller):
                 forms[indicator.id] = _answer_form(data, indicator.id)
             except FormErrors as exc:
                 errors[indicator.id] = exc.errors
+        # Answers the page sends back as it showed them were not touched here: they are not saved again.
+        sent = [
+            i
+            for i in sent
+            if i.id not in forms
+            or data.get(f"shown-{i.id}") != shown_digest(_choice_value(forms[i.id]), forms[i.id].evidence)
+        ]
         views: dict[int, IndicatorView] = {}
         if errors:
             # Nothing is saved: every answer shows what the page sent (and the version it held), to correct.
@@ -468,6 +492,7 @@ def _posted(
         evidence=data.get(f"evidence-{indicator.id}"),
         version=int(version) if version.isdigit() and int(version) <= MAX_ID else None,
         errors=errors,
+        shown_as=str(data.get(f"shown-{indicator.id}") or "")[:16] or None,
     )
 
 

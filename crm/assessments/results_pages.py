@@ -92,6 +92,17 @@ def _not_ready_message(round_: AssessmentRound) -> str:
 # Validation ---------------------------------------------------------------------------------------------
 
 
+def _stale_review_message(form: ReviewIn) -> str:
+    if form.level is None:
+        mine = _("agree with the self score")
+    else:
+        mine = _("level %(level)d, “%(comment)s”") % {"level": form.level, "comment": form.comment or ""}
+    return _(
+        "Another officer saved this review after you opened the page: theirs is shown. Your change, not "
+        "saved: %(mine)s."
+    ) % {"mine": mine}
+
+
 def _by_indicator(scores: RoundScores) -> dict[int, IndicatorResult]:
     return {i.indicator_id: i for d in scores.domains for i in d.indicators}
 
@@ -109,6 +120,7 @@ def _reviewed(request: Request[Any, Any, Any], db: Session, round_: AssessmentRo
         "reviews": reviews,
         "officers": service.names_of(db, [r.officer_id for r in reviews.values()]),
         "can_review": permissions.can_validate(request.user, round_),
+        "reviews_state": service.reviews_state(reviews),
         **_labels(),
     }
 
@@ -185,11 +197,17 @@ class ValidationController(Controller):
         status_code, errors, message = 200, {}, None
         try:
             form = parse(ReviewIn, data)
-            service.review_indicator(db, round_, indicator, form.level, form.comment or "", request.user)
+            service.review_indicator(
+                db, round_, indicator, form.level, form.comment or "", request.user, form.version
+            )
         except FormErrors as exc:
             status_code, errors = 422, exc.errors
         except service.NotReady:
             status_code, message = 409, _not_ready_message(round_)
+        except StaleVersion:
+            # Another officer saved or withdrew this review meanwhile: theirs is shown, with what this officer
+            # sent, unsaved, to send again deliberately.
+            status_code, message, data = 409, _stale_review_message(form), {}
         if status_code == 200 and not is_partial(request):
             flash(request, _("Review saved."))
             return Redirect(f"/assessments/{round_.id}/validate#indicator-{indicator.id}", status_code=303)
@@ -222,6 +240,9 @@ class ValidationController(Controller):
             return self._again(request, db, round_, data, exc.errors, 422)
         if not form.confirmed:
             return self._again(request, db, round_, data, {}, 200, confirming=True)
+        if form.reviews_state != service.reviews_state(service.reviews_of(db, round_.id)):
+            message = _("Another officer changed a review since this page was shown: check the scores again.")
+            return self._again(request, db, round_, data, {}, 409, message, confirming=True)
         try:
             service.validate_round(
                 db, round_, request.user, form.note, service.structure(db, round_.framework)
@@ -360,6 +381,19 @@ def _action_context(
     }
 
 
+def _unsaved_action(data: dict[str, Any]) -> str:
+    """What this person sent, shown back after a conflict so that nothing they typed is lost."""
+    status = data.get("status")
+    labels = {s.value: label for s, label in ACTION_STATUS_LABELS.items()}
+    sent = [
+        str(data.get("title") or "").strip(),
+        str(data.get("owner") or "").strip(),
+        str(data.get("due_on") or "").strip(),
+        _(labels[status]) if status in labels else "",
+    ]
+    return _("Yours, not saved: %(values)s.") % {"values": " · ".join(v for v in sent if v) or "—"}
+
+
 def action_values(action: PlanAction) -> dict[str, Any]:
     values = {name: getattr(action, name) for name in ActionIn.model_fields}
     values["version"] = action.version
@@ -421,9 +455,8 @@ class ResultsController(Controller):
             errors = {k: _(v) for k, v in exc.errors.items()}
         except StaleVersion:
             # The form comes back with the current values (and version), so saving again is a decision.
-            return self._action_again(
-                request, db, action, round_, action_values(action), {}, 409, _(STALE_ACTION)
-            )
+            message = _(STALE_ACTION) + " " + _unsaved_action(data)
+            return self._action_again(request, db, action, round_, action_values(action), {}, 409, message)
         if errors:
             return self._action_again(request, db, action, round_, data, errors, 422)
         if is_partial(request):

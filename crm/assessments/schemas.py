@@ -5,18 +5,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from crm.assessments import plan_schemas
 from crm.assessments.models import Choice, RoundStatus
 from crm.organisations.schemas import _Input
-from crm.web.api import MAX_ID
-from crm.web.forms import own_message
-from crm.web.i18n import N_
+from crm.web.forms import Version
 
 MAX_EVIDENCE = 5000
-MAX_COMMENT = 2000
-MAX_NOTE = 2000
-COMMENT_REQUIRED = own_message(N_("Say why the validated level differs from the self-assessment."))
 
 
 # Bodies ------------------------------------------------------------------------------------------------
@@ -27,10 +23,8 @@ class AnswerIn(_Input):
         description="Level 1 to 4, `na` (not applicable) or `dk` (don't know); null to clear the answer."
     )
     evidence: str | None = Field(default=None, max_length=MAX_EVIDENCE, description="What shows it.")
-    version: int | None = Field(
+    version: Version | None = Field(
         default=None,
-        ge=1,
-        le=MAX_ID,
         description="The version of the answer you read; null when you read no answer yet (409 if it changed).",
     )
 
@@ -40,29 +34,9 @@ class AnswerIn(_Input):
         return value or None
 
 
-class ReviewIn(_Input):
-    level: int | None = Field(
-        ge=1, le=4, description="The officer's validated level; null withdraws the officer's level."
-    )
-    comment: str | None = Field(
-        default=None,
-        max_length=MAX_COMMENT,
-        validate_default=True,
-        description="Why it differs: required with a level.",
-    )
-
-    @field_validator("comment")
-    @classmethod
-    def _comment_with_level(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if info.data.get("level") is not None and not value:
-            raise ValueError(COMMENT_REQUIRED)
-        return value or None
-
-
-class ValidationIn(_Input):
-    note: str | None = Field(
-        default=None, max_length=MAX_NOTE, description="The officer's note on the round."
-    )
+# The officer's review and validation bodies are the pages' own (crm.assessments.plan_schemas): one rule each.
+ReviewIn = plan_schemas.ReviewIn
+ValidationIn = plan_schemas.ValidationIn
 
 
 # Frameworks --------------------------------------------------------------------------------------------
@@ -201,6 +175,7 @@ class ReviewedOut(BaseModel):
     indicator_id: int
     level: int | None = Field(description="Null once the officer's level is withdrawn.")
     comment: str | None
+    version: int | None = Field(description="The review's version, to send with the next change of it.")
 
 
 class NamedAnswerOut(BaseModel):

@@ -4,6 +4,7 @@ the action plan and the figures read back (results, recommendations, portfolio).
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -462,8 +463,11 @@ def review_indicator(
     level: int | None,
     comment: str,
     officer: User,
-) -> None:
-    """Set (or, with no level, withdraw) the officer's validated score for one indicator."""
+    version: int | None,
+) -> IndicatorReview | None:
+    """Set (or, with no level, withdraw) the officer's validated score for one indicator. `version` is the
+    review's version the officer's page holds (None when it showed none): a review another officer saved or
+    withdrew since raises StaleVersion instead of being overwritten."""
     if round_.status != RoundStatus.SUBMITTED:
         raise NotReady("not submitted")
     review = session.scalar(
@@ -471,22 +475,33 @@ def review_indicator(
             IndicatorReview.round_id == round_.id, IndicatorReview.indicator_id == indicator.id
         )
     )
+    if (review.version if review else None) != version:
+        raise StaleVersion()
     if level is None:
         if review is not None:
             session.delete(review)
-    elif review is None:
-        session.add(
-            IndicatorReview(
-                round_id=round_.id,
-                indicator_id=indicator.id,
-                level=level,
-                comment=comment,
-                officer_id=officer.id,
-            )
+            session.flush()
+        return None
+    if review is None:
+        review = IndicatorReview(
+            round_id=round_.id, indicator_id=indicator.id, level=level, comment=comment, officer_id=officer.id
         )
-    else:
-        review.level, review.comment, review.officer_id = level, comment, officer.id
+        try:
+            with session.begin_nested():
+                session.add(review)
+        except IntegrityError:
+            raise StaleVersion() from None
+        return review
+    review.level, review.comment, review.officer_id = level, comment, officer.id
     session.flush()
+    return review
+
+
+def reviews_state(reviews: dict[int, IndicatorReview]) -> str:
+    """What the officer saw of the reviews, as a short digest: validation is confirmed only against the
+    reviews it showed (another officer's review since then asks for a new look)."""
+    seen = ",".join(f"{i}:{r.version}" for i, r in sorted(reviews.items()))
+    return hashlib.sha256(seen.encode()).hexdigest()[:16]
 
 
 @dataclass

@@ -27,8 +27,10 @@ CONTROL_CHARACTERS_FOUND = own_message(
 )
 
 # Control characters but tab, newline and carriage return (a text box's line break): no one types them, and a
-# spreadsheet cannot hold them (one such acronym broke the Excel export for everyone).
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# spreadsheet cannot hold them (one such acronym broke the Excel export for everyone). With them the
+# left-to-right and right-to-left overrides (U+202D, U+202E), which make text read otherwise than it is stored
+# ("abc\u202edef" shows as "abcfed"); the embeddings and isolates that mixed Arabic and Latin text needs stay.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202d\u202e]")
 
 # Every item of a list is capped, and so is their number, so no list can carry megabytes into a record.
 MAX_LIST_ITEMS = 50

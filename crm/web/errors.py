@@ -8,9 +8,12 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response
+from litestar.datastructures import Cookie
 from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException
+from litestar.middleware.csrf import generate_csrf_token
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.utils.scope.state import ScopeState
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.db.engine import is_busy
@@ -83,7 +86,33 @@ def error_response(
         template_name=template,
         context={"status": status, "title": title, "message": message},
         status_code=status,
+        cookies=_csrf_cookies(request),
     )
+
+
+def _csrf_cookies(request: Request[Any, Any, Any]) -> list[Cookie]:
+    """Give the page the CSRF token the layout's forms (sign-out) need, as the CSRF middleware does on a page:
+    Litestar runs that middleware only on matched routes, so an unrouted path (404, 405) has no token, and the
+    header would drop a signed-in user's sign-out button. The cookie is set when the browser has none yet."""
+    config = request.app.csrf_config
+    state = ScopeState.from_scope(request.scope)
+    if config is None or isinstance(state.csrf_token, str):
+        return []
+    cookie = request.cookies.get(config.cookie_name)
+    token = state.csrf_token = cookie or generate_csrf_token(secret=config.secret)
+    if cookie:
+        return []
+    return [
+        Cookie(
+            key=config.cookie_name,
+            value=token,
+            path=config.cookie_path,
+            secure=config.cookie_secure,
+            httponly=config.cookie_httponly,
+            samesite=config.cookie_samesite,
+            domain=config.cookie_domain,
+        )
+    ]
 
 
 def _default_message(status: int, title: str) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from datetime import date
+from typing import Annotated, Any, TypeVar
 
 from litestar.params import URLEncodedBody
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError
 
 from crm.web.i18n import N_, gettext
 
@@ -77,6 +78,47 @@ def own_message(message: str) -> str:
 
 INVALID_EMAIL = N_("Enter a valid email address.")
 NOT_VALID = ERROR_MESSAGES["value_error"]
+
+
+# Field types whose rule every form and API body shares: stated here once.
+
+# Dates people plan or record: a typing slip (0001-01-01, 9999-12-31) is refused rather than shown as "overdue".
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2099, 12, 31)
+IMPLAUSIBLE_DATE = own_message(N_("Enter a date between 2000 and 2099."))
+
+
+def _plausible(value: date) -> date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(IMPLAUSIBLE_DATE)
+    return value
+
+
+PlausibleDate = Annotated[date, AfterValidator(_plausible)]
+
+# A title or a name: one line (a line break would be shown as a space, or break a calendar file).
+LINE_BREAK_FOUND = own_message(N_("Write this on one line."))
+
+
+def _one_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError(LINE_BREAK_FOUND)
+    return value
+
+
+OneLine = Annotated[str, AfterValidator(_one_line)]
+
+# The version of a record the client read (optimistic locking): a whole number, never true or false (JSON's
+# booleans would otherwise pass as 1 and 0).
+NOT_A_VERSION = own_message(N_("Send the version you read, a whole number."))
+
+
+def _no_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(NOT_A_VERSION)
+    return value
+
+
+Version = Annotated[int, BeforeValidator(_no_boolean), Field(ge=1, le=2_147_483_647)]
 
 
 def clean(form: dict[str, Any], multi: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -464,13 +464,39 @@ def test_withdrawing_a_review_needs_no_comment(
     respond(owner, round_id, indicators, "2")
     ok(owner.post(f"{API}/assessments/{round_id}/submit"))
     url = f"{API}/assessments/{round_id}/reviews/{indicators['finance.first']}"
-    ok(staff.put(url, json={"level": 1, "comment": "No accounts"}))
-    assert ok(staff.put(url, json={"level": None})) == {
+    saved = ok(staff.put(url, json={"level": 1, "comment": "No accounts"}))
+    assert saved["version"] == 1
+    assert ok(staff.put(url, json={"level": None, "version": 1})) == {
         "indicator_id": indicators["finance.first"],
         "level": None,
         "comment": None,
+        "version": None,
     }
     assert ok(staff.get(f"{API}/assessments/{round_id}/results"))["validated_score"] == 2
+
+
+def test_a_review_saved_over_another_officers_is_refused_with_theirs(
+    officer: User,
+    make_user: Any,
+    rep_a: User,
+    org_a: Organisation,
+    api_client: Any,
+    indicators: dict[str, int],
+) -> None:
+    owner, first, second = api_client(rep_a), api_client(officer), api_client(make_user("liaison_officer"))
+    round_id = start(owner, org_a)["id"]
+    respond(owner, round_id, indicators, "2")
+    ok(owner.post(f"{API}/assessments/{round_id}/submit"))
+    url = f"{API}/assessments/{round_id}/reviews/{indicators['finance.first']}"
+    ok(first.put(url, json={"level": 3, "comment": "Accounts seen"}))
+
+    stale = second.put(url, json={"level": 1, "comment": "No accounts"})
+    boolean = second.put(url, json={"level": 1, "comment": "No accounts", "version": True})
+
+    assert "level 3, version 1" in assert_error(stale, 409)["detail"]
+    assert boolean.status_code == 400
+    state = ok(first.get(f"{API}/assessments/{round_id}/results"))
+    assert state["validated_score"] != 2
 
 
 def test_results_show_the_change_since_the_previous_comparable_round(

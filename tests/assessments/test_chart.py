@@ -17,6 +17,7 @@ from crm.assessments.chart import (
     score_text,
     x_of,
 )
+from crm.web.i18n import in_language
 
 SVG = "{http://www.w3.org/2000/svg}"
 BARS = [
@@ -135,3 +136,17 @@ def test_scores_show_two_decimals_so_a_band_edge_reads_as_its_band() -> None:
     assert score_text(3.25) == "3.25" and score_text(3) == "3.00"
     assert change_text(0.25) == "+0.25" and change_text(-1) == "-1.00"
     assert change_text(0.001) == "±0.00" and change_text(-0.004) == "±0.00"
+
+
+def test_scores_and_changes_are_written_as_the_current_language_writes_numbers() -> None:
+    with in_language("fr"):
+        assert score_text(2.57) == "2,57" and score_text(3) == "3,00"
+        assert change_text(0.25) == "+0,25" and change_text(-1) == "-1,00"
+        assert change_text(0.001) == "±0,00" and change_text(-0.004) == "±0,00"
+        svg = parse([DomainBar("Finance", 2.57, 1.75, 3.25)])
+    values = [t.text for t in svg.iter(f"{SVG}text") if "bar-value" in classes(t)]
+    assert values == ["2,57", "1,75"]
+    description = svg.find(f"{SVG}desc")
+    assert description is not None and "3,25" in (description.text or "")
+    # Back in English once the block is over.
+    assert score_text(2.57) == "2.57" and change_text(0) == "±0.00"

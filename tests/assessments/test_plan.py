@@ -93,6 +93,35 @@ def test_an_action_needs_a_title_and_a_domain_of_the_assessment(
     assert service.actions_of(db, validated.id) == []
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("due_on", "0001-01-01", "Enter a date between 2000 and 2099."),
+        ("due_on", "9999-12-31", "Enter a date between 2000 and 2099."),
+        ("title", "Line one\nline two", "Write this on one line."),
+        ("title", "abc\u202edef", "Remove the invisible control characters"),
+    ],
+)
+def test_an_implausible_date_a_broken_line_or_a_reversing_character_is_refused_next_to_its_field(
+    db: Session,
+    login: Any,
+    officer: User,
+    validated: AssessmentRound,
+    framework: Framework,
+    field: str,
+    value: str,
+    message: str,
+) -> None:
+    fields = {"title": "Adopt a budget", "domain_id": ids(db, framework)["finance"], "status": "planned"}
+
+    response = login(officer).submit(f"/assessments/{validated.id}/actions", {**fields, field: value})
+
+    assert response.status_code == 422
+    assert f'id="new-action-{field}-error"' in response.text and message in response.text
+    reread(db)
+    assert service.actions_of(db, validated.id) == []
+
+
 def test_an_action_aimed_at_an_indicator_of_another_domain_is_refused(
     db: Session, login: Any, officer: User, validated: AssessmentRound, framework: Framework
 ) -> None:
@@ -182,6 +211,8 @@ def test_an_action_changed_by_someone_else_is_not_overwritten(
 
     assert response.status_code == 409
     assert "Someone else changed this action" in response.text
+    # What this person typed is shown back, not lost.
+    assert "Yours, not saved: Budget, mine" in response.text
     # The form shows the current values, with the current version, so saving again is a decision.
     assert 'value="Budget, officer&#39;s"' in response.text
     reread(db)

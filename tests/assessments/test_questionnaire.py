@@ -595,3 +595,35 @@ def test_the_organisation_page_links_to_its_assessments(
         f'href="/organisations/{public.id}/assessments"'
         not in login(chair).get(f"/organisations/{public.id}").text
     )
+
+
+def test_saving_a_step_leaves_alone_an_answer_this_page_never_touched(
+    login: Any, db: Session, chair: User, round_: AssessmentRound, indicators: dict[str, FrameworkIndicator]
+) -> None:
+    client = login(chair)
+    response_id = begin(client, round_)
+    first, second = indicators["governance.first"], indicators["governance.second"]
+    autosave(client, response_id, second, "2")
+    page = client.get(f"/assessments/responses/{response_id}/steps/1").text
+    shown = {i.id: re.search(rf'name="shown-{i.id}" value="(\w+)"', page).group(1) for i in (first, second)}
+    # Another tab changes the second answer; this page then answers the first only and saves the step.
+    assert autosave(client, response_id, second, "4", version=saved_version(page, second)).status_code == 200
+
+    saved = client.submit(
+        f"/assessments/responses/{response_id}/steps/1",
+        {
+            f"choice-{first.id}": "3",
+            f"evidence-{first.id}": "",
+            f"version-{first.id}": "",
+            f"shown-{first.id}": shown[first.id],
+            f"choice-{second.id}": "2",
+            f"evidence-{second.id}": "",
+            f"version-{second.id}": saved_version(page, second),
+            f"shown-{second.id}": shown[second.id],
+        },
+        follow_redirects=False,
+    )
+
+    # No conflict about an answer this page did not change: saved, on to the next step.
+    assert saved.status_code == 303, saved.text
+    assert stored(db, response_id) == {first.id: ("3", None), second.id: ("4", None)}

@@ -55,7 +55,7 @@ def validate(
     for indicator in shape.all_indicators():
         if indicator.code in reviews:
             level, comment = reviews[indicator.code]
-            service.review_indicator(db, round_, indicator, level, comment, officer)
+            service.review_indicator(db, round_, indicator, level, comment, officer, None)
     service.validate_round(db, round_, officer, None, shape)
     db.commit()
 

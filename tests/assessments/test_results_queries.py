@@ -62,7 +62,7 @@ def answered_by(
 def validate(db: Session, round_: AssessmentRound, officer: User, framework: Framework) -> None:
     shape = service.structure(db, framework)
     first = shape.all_indicators()[0]
-    service.review_indicator(db, round_, first, 1, "Not shown", officer)
+    service.review_indicator(db, round_, first, 1, "Not shown", officer, None)
     service.validate_round(db, round_, officer, None, shape)
     db.commit()
 

@@ -52,6 +52,20 @@ def indicator_id(db: Session, framework: Framework, code: str) -> int:
     return next(i.id for i in service.structure(db, framework).all_indicators() if i.code == code)
 
 
+def shown_state(html: str) -> str:
+    """The reviews as the confirmation step showed them (its hidden field)."""
+    found = re.search(r'name="reviews_state" value="([0-9a-f]+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+def confirm(client: Any, round_id: int, note: str = "", **kwargs: Any) -> Any:
+    """Validate as the page does: ask, read the confirmation step, confirm it."""
+    step = client.submit(f"/assessments/{round_id}/validate", {"note": note})
+    form = {"note": note, "confirmed": "true", "reviews_state": shown_state(step.text)}
+    return client.submit(f"/assessments/{round_id}/validate", form, **kwargs)
+
+
 def test_officer_sees_who_answered_what_with_their_evidence(
     login: Any, officer: User, submitted: AssessmentRound
 ) -> None:
@@ -175,7 +189,7 @@ def test_a_review_keeps_the_self_score_beside_the_validated_one(
     )
 
     assert response.status_code == 200
-    assert "Validated score: 1" in response.text and "No budget was shown." in response.text
+    assert "Validated level: 1" in response.text and "No budget was shown." in response.text
     # The domain's and the round's figures follow, out of band.
     assert 'id="validation-summary"' in response.text and 'hx-swap-oob="true"' in response.text
     assert "1 indicator adjusted" in response.text
@@ -189,7 +203,7 @@ def test_a_review_keeps_the_self_score_beside_the_validated_one(
     review = db.get(IndicatorReview, service.reviews_of(db, submitted.id)[target].id)
     assert (review.level, review.comment, review.officer_id) == (1, "No budget was shown.", officer.id)
 
-    validated = client.submit(f"/assessments/{submitted.id}/validate", {"confirmed": "true"})
+    validated = confirm(client, submitted.id)
     assert validated.status_code == 200  # followed to the results
     reread(db)
     round_ = db.get(AssessmentRound, submitted.id)
@@ -209,7 +223,9 @@ def test_agreeing_with_the_self_score_withdraws_the_review(
     client.submit(f"/assessments/{submitted.id}/reviews/{target}", {"level": "4", "comment": "Strong board."})
 
     response = client.submit(
-        f"/assessments/{submitted.id}/reviews/{target}", {"level": "", "comment": ""}, follow_redirects=False
+        f"/assessments/{submitted.id}/reviews/{target}",
+        {"level": "", "comment": "", "version": "1"},
+        follow_redirects=False,
     )
 
     assert response.status_code == 303
@@ -235,7 +251,7 @@ def test_reviews_and_validation_are_refused_once_the_round_is_no_longer_submitte
     db: Session, login: Any, officer: User, submitted: AssessmentRound, framework: Framework
 ) -> None:
     client = login(officer)
-    client.submit(f"/assessments/{submitted.id}/validate", {"confirmed": "true"})
+    confirm(client, submitted.id)
     target = indicator_id(db, framework, "digital.first")
 
     review = client.submit(
@@ -264,7 +280,7 @@ def test_validating_shows_the_scores_once_more_before_storing_them(
 
     done = client.submit(
         f"/assessments/{submitted.id}/validate",
-        {"note": "Good first assessment", "confirmed": "true"},
+        {"note": "Good first assessment", "confirmed": "true", "reviews_state": shown_state(step.text)},
         follow_redirects=False,
     )
     assert done.status_code == 303 and done.headers["location"] == f"/assessments/{submitted.id}/results"
@@ -295,3 +311,60 @@ def test_a_round_still_being_answered_cannot_be_validated(
     assert page.status_code == 200 and "has not been submitted yet" in page.text
     assert f'<form method="post" action="/assessments/{round_.id}/validate"' not in page.text
     assert refused.status_code == 409
+
+
+def test_two_officers_reviewing_one_indicator_never_overwrite_each_other(
+    db: Session, login: Any, officer: User, make_user: Any, submitted: AssessmentRound, framework: Framework
+) -> None:
+    target = indicator_id(db, framework, "governance.first")
+    first, second = login(officer), login(make_user("liaison_officer", full_name="Second Officer"))
+    url = f"/assessments/{submitted.id}/reviews/{target}"
+    # Both opened the page while the indicator had no review (empty version).
+    saved = first.submit(
+        url, {"level": "3", "comment": "Minutes seen", "version": ""}, headers={"HX-Request": "true"}
+    )
+    refused = second.submit(
+        url, {"level": "1", "comment": "No board", "version": ""}, headers={"HX-Request": "true"}
+    )
+
+    assert saved.status_code == 200
+    assert refused.status_code == 409
+    assert "Another officer saved this review" in refused.text and "No board" in refused.text
+    # The refused page shows the first officer's review, with its version for a deliberate second try.
+    assert "Minutes seen" in refused.text and 'name="version" value="1"' in refused.text
+    reread(db)
+    review = service.reviews_of(db, submitted.id)[target]
+    assert (review.level, review.comment, review.officer_id) == (3, "Minutes seen", officer.id)
+
+    again = second.submit(
+        url, {"level": "1", "comment": "No board", "version": "1"}, headers={"HX-Request": "true"}
+    )
+    assert again.status_code == 200
+    reread(db)
+    assert service.reviews_of(db, submitted.id)[target].level == 1
+
+
+def test_validation_is_confirmed_only_against_the_reviews_it_showed(
+    db: Session, login: Any, officer: User, make_user: Any, submitted: AssessmentRound, framework: Framework
+) -> None:
+    client = login(officer)
+    step = client.submit(f"/assessments/{submitted.id}/validate", {"note": ""})
+    shown = shown_state(step.text)
+    # Meanwhile another officer changes a review: the scores shown are no longer the ones to store.
+    other = login(make_user("liaison_officer"))
+    target = indicator_id(db, framework, "finance.first")
+    other.submit(
+        f"/assessments/{submitted.id}/reviews/{target}", {"level": "1", "comment": "No budget", "version": ""}
+    )
+
+    refused = client.submit(
+        f"/assessments/{submitted.id}/validate", {"note": "", "confirmed": "true", "reviews_state": shown}
+    )
+
+    assert refused.status_code == 409
+    assert "check the scores again" in refused.text and "Validate with these scores?" in refused.text
+    reread(db)
+    assert db.get(AssessmentRound, submitted.id).status == RoundStatus.SUBMITTED
+    assert confirm(client, submitted.id).status_code == 200
+    reread(db)
+    assert db.get(AssessmentRound, submitted.id).validated_score == 2.25
