@@ -37,6 +37,7 @@ from crm.organisations.representatives import RepresentativesController
 from crm.partners.api import API_HANDLERS as PARTNER_API_HANDLERS
 from crm.partners.controllers import PARTNER_HANDLERS
 from crm.settings import PROJECT_ROOT, Settings, get_settings
+from crm.training import feed_pages
 from crm.web import errors, flash
 from crm.web.auth import AuthMiddleware
 from crm.web.deps import RawDb
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             *results_pages.HANDLERS,
             *portfolio_pages.HANDLERS,
             *ASSESSMENT_API_HANDLERS,
+            *feed_pages.HANDLERS,
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
         request_class=errors.SafeJsonRequest,

@@ -8,6 +8,7 @@ import crm.assessments.models
 import crm.db.audit
 import crm.organisations.models
 import crm.partners.models
+import crm.training.models
 from crm.db.base import Base
 
 metadata = Base.metadata

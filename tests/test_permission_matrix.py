@@ -57,7 +57,9 @@ from crm.organisations.schemas import ActivityIn
 from crm.partners import service as partners
 from crm.partners.models import PartnerActor
 from crm.partners.schemas import PartnerIn
-from crm.settings import load_settings
+from crm.settings import Settings, load_settings
+from crm.training import service as training
+from crm.training.models import FeedScope
 from tests.assessments.conftest import encode, framework_document
 from tests.conftest import SECRET, Client
 
@@ -189,6 +191,10 @@ POST   /api/v1/assessments/{round_id:int}/submit            login ok    ok      
 GET    /api/v1/assessments/{round_id:int}/results           login ok    ok      ok   404     403|404 403|404
 PUT    /api/v1/assessments/{round_id:int}/reviews/{indicator_id:int} login ok ok 403 404    403|404 403|404
 POST   /api/v1/assessments/{round_id:int}/validate          login ok    ok      403  404     403|404 403|404
+# Calendar feeds: calendar apps do not sign in; the secret address is the credential ({secret}: the persona's
+# own "my sessions" feed). An address that names no live feed, or the feed of an account left without any role,
+# is not found.
+GET    /calendars/{secret:str}/sessions.ics                 404   ok    ok      ok   ok      ok      404
 """
 # fmt: on
 
@@ -278,6 +284,8 @@ class World:
     token_ids: dict[str, int]
     secrets: dict[str, str]
     assessment: AssessmentIds
+    # Each persona's own "my sessions" calendar feed; anonymous holds an address that names nothing.
+    feed_secrets: dict[str, str]
 
     def representative_to_remove(self, persona: str) -> int:
         """A representative of A for this persona alone, so one removal does not change the next answer."""
@@ -298,6 +306,7 @@ def world(
     make_representative: Any,
     make_contact: Any,
     client_factory: Any,
+    settings: Settings,
 ) -> World:
     org_a = make_organisation(ORG_A_NAME, consent_to_share=False, residence_city="Lyon")
     org_b = make_organisation("Baobab Open Network", consent_to_share=True)
@@ -326,6 +335,10 @@ def world(
     for persona, user in [*users.items(), ("anon", other_user)]:
         token = accounts.create_api_token(db, user, "matrix")
         token_ids[persona], secrets[persona] = token.token.id, token.secret
+    feed_secrets = {"anon": "1-not-a-feed"}
+    for persona, user in users.items():
+        feed = training.new_feed_token(db, user, FeedScope.MINE, None)
+        feed_secrets[persona] = training.feed_secret(settings.secret_key, feed)
     clients = {"anon": client_factory()}
     for persona, user in users.items():
         clients[persona] = client_factory()
@@ -343,6 +356,7 @@ def world(
         token_ids=token_ids,
         secrets=secrets,
         assessment=assessment,
+        feed_secrets=feed_secrets,
     )
 
 
@@ -365,6 +379,7 @@ def path_values(world: World, persona: str, pattern: str) -> dict[str, Any]:
         "response_id": world.assessment.response_id,
         "action_id": world.assessment.action_id,
         "step": 1,
+        "secret": world.feed_secrets[persona],
     }
 
 

@@ -11,7 +11,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from crm.web import i18n
 
 Authenticate = Callable[[Scope], Awaitable[Any]]
-SKIPPED_PREFIXES = ("/static/", "/healthz", "/favicon.ico")
+# Calendar feeds carry their own secret (calendar apps do not sign in): no session lookup for them.
+SKIPPED_PREFIXES = ("/static/", "/healthz", "/favicon.ico", "/calendars/")
 
 
 class SignInUnavailable(Exception):
