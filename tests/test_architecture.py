@@ -16,7 +16,7 @@ HTTP_MODULES = sorted(
     path
     for path in CRM.rglob("*.py")
     if path.name in ("controllers.py", "api.py", "representatives.py")
-    or path.name.endswith("_controllers.py")
+    or path.name.endswith(("_controllers.py", "_pages.py"))
 )
 QUERY_METHODS = {"execute", "scalar", "scalars", "get", "query", "add", "delete", "flush", "merge"}
 SESSION_NAMES = {"db", "session", "db_session"}

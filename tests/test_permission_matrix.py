@@ -155,6 +155,7 @@ GET    /organisations/{organisation_id:int}/assessments     login ok    ok      
 POST   /organisations/{organisation_id:int}/assessments     login ok    ok      ok   404     403|404 403|404
 GET    /assessments/{round_id:int}                          login ok    ok      ok   404     403|404 403|404
 POST   /assessments/{round_id:int}/respond                  login 403   403     ok   404     403|404 403|404
+GET    /assessments/{round_id:int}/submit                   login ok    ok      ok   404     403|404 403|404
 POST   /assessments/{round_id:int}/submit                   login ok    ok      ok   404     403|404 403|404
 GET    /assessments/responses/{response_id:int}/steps/{step:int} login 403 403  ok   404     403|404 403|404
 POST   /assessments/responses/{response_id:int}/steps/{step:int} login 403 403  ok   404     403|404 403|404

@@ -244,6 +244,14 @@ class QuestionnaireController(Controller):
         response = service.response_of(db, round_, user, form.role)
         return _see_other(_step_url(response, response.current_step))
 
+    @get("/assessments/{round_id:int}/submit", sync_to_thread=True)
+    def submit_round_address(
+        self, request: Request[Any, Any, Any], db: Db, round_id: FromPath[int]
+    ) -> Response[Any]:
+        """A refused sending (409) is shown at this address; reloading it comes back to the round."""
+        round_ = access.round_for(db, request.user, round_id)
+        return _see_other(f"/assessments/{round_.id}")
+
     @post("/assessments/{round_id:int}/submit", sync_to_thread=True)
     def submit_round(self, request: Request[Any, Any, Any], db: Db, round_id: FromPath[int]) -> Response[Any]:
         user = request.user

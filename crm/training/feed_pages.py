@@ -16,7 +16,6 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
-from crm.accounts.models import User
 from crm.db.base import utcnow
 from crm.training import ics, permissions, service
 from crm.web.deps import AppSettings, Db
@@ -48,10 +47,10 @@ class CalendarFeedController(Controller):
     def feed(
         self, request: Request[Any, Any, Any], db: Db, settings: AppSettings, secret: FromPath[str]
     ) -> Response[bytes]:
-        token = service.feed_token(db, settings.secret_key, secret)
-        owner = db.get(User, token.owner_id) if token is not None else None
-        if token is None or owner is None or not permissions.holds_feeds(owner):
+        found = service.feed_of(db, settings.secret_key, secret)
+        if found is None or not permissions.holds_feeds(found[1]):
             raise NotFoundException()
+        token, owner = found
         now = utcnow()
         version = service.feed_version(db, owner, token, now)
         etag = f'"{version.etag}"'

@@ -498,3 +498,10 @@ def feed_series(session: Session, owner: User, token: FeedToken, now: datetime) 
     ).all()
     changes = changes_of(session, [series.id for series, _programme in rows])
     return [FeedSeries(series, programme, changes.get(series.id, [])) for series, programme in rows]
+
+
+def feed_of(session: Session, secret_key: str, secret: str) -> tuple[FeedToken, User] | None:
+    """The live feed this address names and its owner, or None."""
+    token = feed_token(session, secret_key, secret)
+    owner = session.get(User, token.owner_id) if token is not None else None
+    return (token, owner) if token is not None and owner is not None else None

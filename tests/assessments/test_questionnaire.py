@@ -422,6 +422,9 @@ def test_a_round_is_sent_for_validation_only_with_a_submitted_response(
 
     refused = client.submit(f"/assessments/{round_.id}/submit")
     assert refused.status_code == 409 and "No response has been submitted yet" in refused.text
+    # The refusal is shown at the sending address: reloading it comes back to the round, not a 405.
+    reloaded = client.get(f"/assessments/{round_.id}/submit", follow_redirects=False)
+    assert (reloaded.status_code, reloaded.headers["location"]) == (303, f"/assessments/{round_.id}")
 
     answer(round_, chair, "3")
     page = client.get(f"/assessments/{round_.id}").text

@@ -305,7 +305,7 @@ def test_representative_answers_a_round_by_keyboard_and_the_officer_validates_it
     comment.fill(LOWERING_COMMENT)
     review.get_by_role("button", name="Save review").click()
     expect(review.get_by_role("status")).to_have_text("Review saved.")
-    expect(review).to_contain_text("Validated score: 2")
+    expect(review).to_contain_text("Validated level: 2")
     expect(review).to_contain_text(LOWERING_COMMENT)
     expect(officer.locator("#validation-summary")).to_contain_text("1 indicator adjusted")
 
