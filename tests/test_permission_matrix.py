@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -240,6 +240,8 @@ ROUTES = app_routes()
 
 ORG_A_NAME = "Aardvark Quietwater Association"
 CONTACT_NAME = "Ysolde Confidentielle"
+# The title of the programme organisation A is still planning: only staff, its trainer and A may read it.
+TRAINING_TITLE = "Quietwater Ledger Circle"
 ACTIVITY_SUMMARY = "Budget talks kept between us"
 PRIVATE_TEXTS = (ORG_A_NAME, CONTACT_NAME, ACTIVITY_SUMMARY)
 
@@ -251,6 +253,41 @@ class AssessmentIds:
     round_id: int
     response_id: int
     action_id: int
+
+
+@dataclass
+class TrainingIds:
+    programme_id: int
+    series_id: int
+    enrolment_id: int
+    # An occurrence of the series, as its pages name it: the local wall time it starts at.
+    start: str
+
+
+def training_of_a(db: Session, org_a: Organisation, trainer: User) -> TrainingIds:
+    """A programme that organisation A leads and is still planning (so only staff, its trainer and A see it),
+    run by the trainer persona, with A enrolled and a weekly series in Dublin."""
+    programme = training.create_programme(
+        db,
+        title=TRAINING_TITLE,
+        description="Peer sessions on simple, honest accounts.",
+        lead_organisation_id=org_a.id,
+        places=5,
+        domains=["finance"],
+        trainers=[trainer.id],
+        created_by=trainer,
+        status="planned",
+    )
+    enrolment = training.enrol(db, programme, org_a.id)
+    first = datetime(2027, 3, 1, 18, 0)
+    series = training.create_series(
+        db,
+        programme,
+        training.SeriesInput(
+            "Evening session", first, first + timedelta(hours=1), "Europe/Dublin", (0,), count=6
+        ),
+    )
+    return TrainingIds(programme.id, series.id, enrolment.id, first.strftime("%Y-%m-%dT%H:%M"))
 
 
 def assessments_of_a(db: Session, org_a: Organisation, rep_a: User, officer: User) -> AssessmentIds:
@@ -287,6 +324,7 @@ class World:
     assessment: AssessmentIds
     # Each persona's own "my sessions" calendar feed; anonymous holds an address that names nothing.
     feed_secrets: dict[str, str]
+    training: TrainingIds
 
     def representative_to_remove(self, persona: str) -> int:
         """A representative of A for this persona alone, so one removal does not change the next answer."""
@@ -331,6 +369,7 @@ def world(
     }
     other_user = make_user("liaison_officer", email="someone.else@example.org")
     assessment = assessments_of_a(db, org_a, users["repA"], users["officer"])
+    training_ids = training_of_a(db, org_a, users["trainer"])
     # Anonymous has no token: the one it tries to revoke is someone else's.
     token_ids, secrets = {}, {}
     for persona, user in [*users.items(), ("anon", other_user)]:
@@ -358,6 +397,7 @@ def world(
         secrets=secrets,
         assessment=assessment,
         feed_secrets=feed_secrets,
+        training=training_ids,
     )
 
 
@@ -381,6 +421,12 @@ def path_values(world: World, persona: str, pattern: str) -> dict[str, Any]:
         "action_id": world.assessment.action_id,
         "step": 1,
         "secret": world.feed_secrets[persona],
+        "programme_id": world.training.programme_id,
+        "series_id": world.training.series_id,
+        "enrolment_id": world.training.enrolment_id,
+        "start": world.training.start,
+        "scope": "programme",
+        "scope_id": world.training.programme_id,
     }
 
 
