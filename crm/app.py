@@ -37,7 +37,7 @@ from crm.organisations.representatives import RepresentativesController
 from crm.partners.api import API_HANDLERS as PARTNER_API_HANDLERS
 from crm.partners.controllers import PARTNER_HANDLERS
 from crm.settings import PROJECT_ROOT, Settings, get_settings
-from crm.training import feed_pages
+from crm.training import calendar_pages, feed_pages, programme_pages, series_pages
 from crm.web import errors, flash
 from crm.web.auth import AuthMiddleware
 from crm.web.deps import RawDb
@@ -102,6 +102,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             *portfolio_pages.HANDLERS,
             *ASSESSMENT_API_HANDLERS,
             *feed_pages.HANDLERS,
+            *series_pages.HANDLERS,
+            *calendar_pages.HANDLERS,
+            *programme_pages.HANDLERS,
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
         request_class=errors.SafeJsonRequest,

@@ -23,6 +23,7 @@ from crm.organisations.schemas import ActivityIn, ContactIn, OrganisationIn
 from crm.partners.models import PartnerActor
 from crm.partners.schemas import PartnerIn
 from crm.settings import PROJECT_ROOT
+from crm.training.demo import load_demo_training
 
 SEEDS_DIR = PROJECT_ROOT / "seeds"
 
@@ -64,7 +65,7 @@ def demo_logins() -> list[dict[str, Any]]:
 
 def load_demo(session: Session) -> None:
     """Reference data, partners, organisations with their contacts, initiatives and activities, users, then
-    frameworks and two or three years of assessments."""
+    frameworks and two or three years of assessments, then peer-training programmes (they read the scores)."""
     load_reference(session)
     for entry in read_seed("demo/partners.json"):
         data = PartnerIn.model_validate({k: v for k, v in entry.items() if k != "key"})
@@ -103,6 +104,7 @@ def load_demo(session: Session) -> None:
         password_hash=next(iter(password_hashes.values())),
         featured=organisations_by_id.get(rep.organisation_id or 0),
     )
+    load_demo_training(session, org_ids, users, password_hash=next(iter(password_hashes.values())))
 
 
 def _load_organisation(session: Session, entry: dict[str, Any]) -> int:

@@ -192,6 +192,38 @@ POST   /api/v1/assessments/{round_id:int}/submit            login ok    ok      
 GET    /api/v1/assessments/{round_id:int}/results           login ok    ok      ok   404     403|404 403|404
 PUT    /api/v1/assessments/{round_id:int}/reviews/{indicator_id:int} login ok ok 403 404    403|404 403|404
 POST   /api/v1/assessments/{round_id:int}/validate          login ok    ok      403  404     403|404 403|404
+# Sessions of the planned programme A leads: seen by staff, its trainer and A; scheduled and changed by staff
+# and its trainer (A sees it: 403). Posts without a body change nothing: the forms answer 422, and a
+# cancellation asks to be confirmed first.
+GET    /training/programmes/{programme_id:int}/sessions/new login ok    ok      403  404     ok      404
+POST   /training/programmes/{programme_id:int}/sessions/new login ok    ok      403  404     ok      404
+GET    /training/sessions/{series_id:int}/occurrences/{start:str} login ok ok   ok   404     ok      404
+POST   /training/sessions/{series_id:int}/occurrences/{start:str}/move login ok ok 403 404   ok      404
+POST   /training/sessions/{series_id:int}/occurrences/{start:str}/cancel login ok ok 403 404 ok      404
+POST   /training/sessions/{series_id:int}/occurrences/{start:str}/following login ok ok 403 404 ok   404
+POST   /training/sessions/{series_id:int}/edit              login ok    ok      403  404     ok      404
+POST   /training/sessions/{series_id:int}/cancel            login ok    ok      403  404     ok      404
+GET    /training/sessions/{series_id:int}/calendar.ics      login ok    ok      ok   404     ok      404
+# The calendar and one's own sessions: every role (each sees only the sessions of programmes it may see).
+GET    /training/calendar                                   login ok    ok      ok   ok      ok      403
+GET    /training/my-calendar                                login ok    ok      ok   ok      ok      403
+# A feed's address ({feed_scope}: programme, {scope_id}: A's planned programme): whoever may see the programme.
+POST   /training/feeds/{feed_scope:str}/{scope_id:int}/renew login ok    ok      ok   404     ok      404
+POST   /training/feeds/{feed_scope:str}/{scope_id:int}/revoke login ok    ok      ok   404     ok      404
+# Programme pages ({programme_id}: A's programme being planned, run by the trainer; {enrolment_id}: A's enrolment).
+# Every role reads the catalogue; staff and trainers create programmes. A planned programme is seen by staff, its
+# trainers and A alone (others: 404); those who run it (staff, its trainers) edit it and enrol any organisation,
+# A may not enrol while it is only planned (403); A's enrolment is acted on by those who run the programme and
+# by A itself (withdrawing asks first: an empty post answers the confirmation).
+GET    /training/programmes                                 login ok    ok      ok   ok      ok      403
+GET    /training/programmes/new                             login ok    ok      403  403     ok      403
+POST   /training/programmes/new                             login ok    ok      403  403     ok      403
+GET    /training/programmes/{programme_id:int}              login ok    ok      ok   404     ok      403|404
+GET    /training/programmes/{programme_id:int}/edit         login ok    ok      403  404     ok      403|404
+POST   /training/programmes/{programme_id:int}/edit         login ok    ok      403  404     ok      403|404
+POST   /training/programmes/{programme_id:int}/enrolments   login ok    ok      403  404     ok      403|404
+POST   /training/enrolments/{enrolment_id:int}/withdraw     login ok    ok      ok   404     ok      403|404
+POST   /training/enrolments/{enrolment_id:int}/participants login ok    ok      ok   404     ok      403|404
 # Calendar feeds: calendar apps do not sign in; the secret address is the credential ({secret}: the persona's
 # own "my sessions" feed). An address that names no live feed, or the feed of an account left without any role,
 # is not found.
@@ -426,6 +458,8 @@ def path_values(world: World, persona: str, pattern: str) -> dict[str, Any]:
         "enrolment_id": world.training.enrolment_id,
         "start": world.training.start,
         "scope": "programme",
+        # Litestar keeps the name `scope` for itself: a feed's scope in a path is `feed_scope`.
+        "feed_scope": "programme",
         "scope_id": world.training.programme_id,
     }
 

@@ -13,13 +13,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, exists, false, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, exists, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from crm.accounts.models import User
+from crm.accounts.models import User, UserRole
+from crm.accounts.roles import Role
+from crm.assessments.models import Framework, FrameworkDomain
 from crm.db.base import utcnow
 from crm.db.engine import serialise
+from crm.organisations import permissions as organisation_permissions
 from crm.organisations.models import Organisation
+from crm.organisations.service import StaleVersion
 from crm.training import permissions, recurrence
 from crm.training.models import (
     Enrolment,
@@ -30,10 +34,13 @@ from crm.training.models import (
     Participant,
     Programme,
     ProgrammeDomain,
+    ProgrammeStatus,
     ProgrammeTrainer,
     SessionSeries,
 )
+from crm.web.i18n import N_
 from crm.web.i18n import gettext as _
+from crm.web.pagination import Page
 
 
 class TrainingError(Exception):
@@ -505,3 +512,428 @@ def feed_of(session: Session, secret_key: str, secret: str) -> tuple[FeedToken, 
     token = feed_token(session, secret_key, secret)
     owner = session.get(User, token.owner_id) if token is not None else None
     return (token, owner) if token is not None and owner is not None else None
+
+
+# Programme pages ----------------------------------------------------------------------------------------
+# What the programme pages read and change: the list a user may see, one programme's page in a bounded number
+# of queries, the choices its forms offer, and changes checked against the version the editor read.
+
+# The order the list groups programmes in: those one can enrol in first, the closed ones last.
+STATUS_ORDER = (
+    ProgrammeStatus.OPEN,
+    ProgrammeStatus.RUNNING,
+    ProgrammeStatus.PLANNED,
+    ProgrammeStatus.FINISHED,
+    ProgrammeStatus.CANCELLED,
+)
+# A select of organisations stays readable and light; beyond this, narrow the directory first.
+MAX_ORGANISATION_CHOICES = 1000
+# How far ahead a programme's page looks for each series' next sessions, and how many it shows.
+UPCOMING_WINDOW = timedelta(days=366)
+UPCOMING_SHOWN = 3
+
+UNKNOWN_DOMAIN = N_("Choose domains from the capacity framework.")
+UNKNOWN_ORGANISATION = N_("Choose an organisation from the list.")
+NOT_A_TRAINER = N_("Choose trainers from the list.")
+NOT_A_REPRESENTATIVE = N_("Choose one of the organisation's representatives.")
+ALREADY_PARTICIPANT = N_("This person is already a participant.")
+WITHDRAWN_ENROLMENT = N_("This organisation has withdrawn from the programme.")
+
+
+@dataclass(frozen=True)
+class ProgrammeFilters:
+    status: str | None = None
+    domain: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.status or self.domain)
+
+
+@dataclass(frozen=True)
+class ProgrammeRow:
+    programme: Programme
+    domains: list[str]
+    enrolled: int
+    waiting: int
+    # The lead organisation's name where the directory shows it to this user, else None.
+    lead_name: str | None
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: int
+    label: str
+
+
+def _status_rank() -> ColumnElement[int]:
+    return case(
+        {s.value: n for n, s in enumerate(STATUS_ORDER)}, value=Programme.status, else_=len(STATUS_ORDER)
+    )
+
+
+def _shown_name(user: User, organisation: Organisation | None) -> str | None:
+    if organisation is None or not organisation_permissions.can_view(user, organisation):
+        return None
+    return organisation.name
+
+
+def _enrolment_counts(session: Session, programme_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    if programme_ids:
+        for programme_id, status, number in session.execute(
+            select(Enrolment.programme_id, Enrolment.status, func.count())
+            .where(Enrolment.programme_id.in_(programme_ids))
+            .group_by(Enrolment.programme_id, Enrolment.status)
+        ):
+            counts[programme_id][status] = number
+    return counts
+
+
+def _domains_of(session: Session, programme_ids: Sequence[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = defaultdict(list)
+    if programme_ids:
+        for programme_id, code in session.execute(
+            select(ProgrammeDomain.programme_id, ProgrammeDomain.domain_code)
+            .where(ProgrammeDomain.programme_id.in_(programme_ids))
+            .order_by(ProgrammeDomain.domain_code)
+        ):
+            found[programme_id].append(code)
+    return found
+
+
+def programmes_page(
+    session: Session, user: User, filters: ProgrammeFilters, page: int, per_page: int
+) -> Page[ProgrammeRow]:
+    """The programmes this user may see (permissions.visible_programmes), by status then title: four queries
+    whatever their number (count, page, domains, enrolment counts)."""
+    condition = permissions.visible_programmes(user)
+    if filters.status:
+        condition = and_(condition, Programme.status == filters.status)
+    if filters.domain:
+        condition = and_(
+            condition,
+            exists(
+                select(ProgrammeDomain.programme_id).where(
+                    ProgrammeDomain.programme_id == Programme.id,
+                    ProgrammeDomain.domain_code == filters.domain,
+                )
+            ),
+        )
+    total = session.scalar(select(func.count(Programme.id)).where(condition)) or 0
+    rows = session.execute(
+        select(Programme, Organisation)
+        .outerjoin(Organisation, Organisation.id == Programme.lead_organisation_id)
+        .where(condition)
+        .order_by(_status_rank(), Programme.title, Programme.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    ids = [programme.id for programme, _lead in rows]
+    domains = _domains_of(session, ids)
+    counts = _enrolment_counts(session, ids)
+    items = [
+        ProgrammeRow(
+            programme,
+            domains.get(programme.id, []),
+            counts[programme.id].get(EnrolmentStatus.ENROLLED.value, 0) if programme.id in counts else 0,
+            counts[programme.id].get(EnrolmentStatus.WAITING.value, 0) if programme.id in counts else 0,
+            _shown_name(user, lead),
+        )
+        for programme, lead in rows
+    ]
+    return Page(items=items, number=page, per_page=per_page, total=total)
+
+
+def framework_domains(session: Session) -> list[tuple[str, dict[str, str]]]:
+    """The capacity domains of the framework new assessments answer (codes stay the same across versions),
+    with their names in every language, in the framework's order: one query."""
+    latest = (
+        select(Framework.id)
+        .order_by(Framework.loaded_at.desc(), Framework.version.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return [
+        (code, name or {})
+        for code, name in session.execute(
+            select(FrameworkDomain.code, FrameworkDomain.name)
+            .where(FrameworkDomain.framework_id == latest)
+            .order_by(FrameworkDomain.position)
+        )
+    ]
+
+
+def trainer_choices(session: Session) -> list[Choice]:
+    """Who may be picked as a programme's trainer: active users holding the trainer role."""
+    rows = session.execute(
+        select(User.id, User.full_name, User.email)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.TRAINER.value, User.is_active.is_(True))
+        .order_by(User.full_name, User.email)
+    )
+    return [Choice(id_, User.name_to_show(full_name, email)) for id_, full_name, email in rows]
+
+
+def organisation_choices(session: Session, user: User, leaving_out: Iterable[int] = ()) -> list[Choice]:
+    """The organisations this user may see in the directory (the directory's rule, as SQL), by name."""
+    query = (
+        select(Organisation.id, Organisation.name)
+        .where(organisation_permissions.visible(organisation_permissions.viewer_kind(user)))
+        .order_by(Organisation.name_key, Organisation.id)
+        .limit(MAX_ORGANISATION_CHOICES)
+    )
+    left_out = list(leaving_out)
+    if left_out:
+        query = query.where(Organisation.id.not_in(left_out))
+    params = organisation_permissions.viewer_params(user)
+    return [Choice(id_, name) for id_, name in session.execute(query, params)]
+
+
+def visible_organisation(session: Session, user: User, organisation_id: int) -> Organisation | None:
+    """The organisation, if the directory shows it to this user (a form may only name those)."""
+    organisation = (
+        session.get(Organisation, organisation_id) if 0 < organisation_id <= 2_147_483_647 else None
+    )
+    if organisation is None or not organisation_permissions.can_view(user, organisation):
+        return None
+    return organisation
+
+
+@dataclass(frozen=True)
+class ProgrammeInput:
+    title: str
+    description: str
+    domains: list[str]
+    lead_organisation_id: int | None
+    places: int | None
+    status: str
+    trainers: list[int]
+
+
+def _check_programme(
+    session: Session,
+    data: ProgrammeInput,
+    kept_domains: Iterable[str] = (),
+    kept_trainers: Iterable[int] = (),
+) -> None:
+    """Refuse codes, organisations and trainers the forms did not offer (TrainingError names the field). What
+    the programme already holds stays allowed (a domain of an older framework, a trainer since demoted)."""
+    errors: dict[str, str] = {}
+    known = {code for code, _name in framework_domains(session)} | set(kept_domains)
+    if not set(data.domains) <= known:
+        errors["domains"] = UNKNOWN_DOMAIN
+    if data.lead_organisation_id is not None and session.get(Organisation, data.lead_organisation_id) is None:
+        errors["lead_organisation_id"] = UNKNOWN_ORGANISATION
+    allowed = {choice.value for choice in trainer_choices(session)} | set(kept_trainers)
+    if not set(data.trainers) <= allowed:
+        errors["trainers"] = NOT_A_TRAINER
+    if errors:
+        raise TrainingError(errors)
+
+
+def add_programme(session: Session, data: ProgrammeInput, created_by: User) -> Programme:
+    _check_programme(session, data, kept_trainers=[created_by.id])
+    return create_programme(
+        session,
+        title=data.title,
+        description=data.description,
+        lead_organisation_id=data.lead_organisation_id,
+        places=data.places,
+        domains=data.domains,
+        trainers=data.trainers,
+        created_by=created_by,
+        status=data.status,
+    )
+
+
+def update_programme(session: Session, programme: Programme, data: ProgrammeInput, version: int) -> None:
+    """Change a programme; StaleVersion if someone changed it since the form was shown. Its domains and
+    trainers count as the programme's own: changing only them still raises its version."""
+    if version != programme.version:
+        raise StaleVersion()
+    _check_programme(
+        session,
+        data,
+        kept_domains=domain_codes(session, programme.id),
+        kept_trainers=trainer_ids(session, programme.id),
+    )
+    programme.title = data.title
+    programme.description = data.description
+    programme.lead_organisation_id = data.lead_organisation_id
+    programme.places = data.places
+    programme.status = data.status
+    programme.updated_at = utcnow()
+    session.flush()
+    set_domains(session, programme, data.domains)
+    set_trainers(session, programme, data.trainers)
+
+
+@dataclass(frozen=True)
+class EnrolmentView:
+    enrolment: Enrolment
+    # The organisation's name where the directory shows it to this user, else None.
+    name: str | None
+    # None when this user may not see who the organisation sends.
+    participants: list[Participant] | None
+    # Whom the organisation may still send, for those who may add a participant.
+    representatives: list[Choice]
+
+
+@dataclass(frozen=True)
+class UpcomingSeries:
+    series: SessionSeries
+    next_sessions: list[recurrence.Occurrence]
+
+
+@dataclass(frozen=True)
+class ProgrammeDetail:
+    programme: Programme
+    trainer_ids: set[int]
+    trainers: list[str]
+    domains: list[str]
+    lead_name: str | None
+    enrolments: list[EnrolmentView]
+    series: list[UpcomingSeries]
+
+    @property
+    def enrolled(self) -> int:
+        return sum(1 for e in self.enrolments if e.enrolment.status == EnrolmentStatus.ENROLLED)
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for e in self.enrolments if e.enrolment.status == EnrolmentStatus.WAITING)
+
+    def enrolment_of(self, organisation_id: int | None) -> Enrolment | None:
+        return next(
+            (e.enrolment for e in self.enrolments if e.enrolment.organisation_id == organisation_id), None
+        )
+
+
+def upcoming(
+    series: SessionSeries, changes: Iterable[OccurrenceChange], now: datetime
+) -> list[recurrence.Occurrence]:
+    """The next sessions of a series from now (pure): none once the series is cancelled."""
+    if series.cancelled_at is not None:
+        return []
+    found = recurrence.occurrences(as_series(series, changes), now, now + UPCOMING_WINDOW)
+    return found[:UPCOMING_SHOWN]
+
+
+def _representatives_of(session: Session, organisation_ids: Sequence[int]) -> dict[int, list[Choice]]:
+    found: dict[int, list[Choice]] = defaultdict(list)
+    if organisation_ids:
+        for id_, full_name, email, organisation_id in session.execute(
+            select(User.id, User.full_name, User.email, User.organisation_id)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(
+                User.organisation_id.in_(organisation_ids),
+                UserRole.role == Role.ORG_REPRESENTATIVE.value,
+                User.is_active.is_(True),
+            )
+            .order_by(User.full_name, User.email)
+        ):
+            found[organisation_id].append(Choice(id_, User.name_to_show(full_name, email)))
+    return found
+
+
+def programme_detail(session: Session, user: User, programme: Programme, now: datetime) -> ProgrammeDetail:
+    """Everything a programme's page shows, as this user may see it: eight queries whatever the number of
+    trainers, enrolments, participants and series."""
+    trainers = session.execute(
+        select(User.id, User.full_name, User.email)
+        .join(ProgrammeTrainer, ProgrammeTrainer.user_id == User.id)
+        .where(ProgrammeTrainer.programme_id == programme.id)
+        .order_by(User.full_name, User.email)
+    ).all()
+    ids = {id_ for id_, _name, _email in trainers}
+    lead = (
+        session.get(Organisation, programme.lead_organisation_id)
+        if programme.lead_organisation_id is not None
+        else None
+    )
+    rows = session.execute(
+        select(Enrolment, Organisation)
+        .join(Organisation, Organisation.id == Enrolment.organisation_id)
+        .where(Enrolment.programme_id == programme.id, Enrolment.status != EnrolmentStatus.WITHDRAWN.value)
+        .order_by(Enrolment.created_at, Enrolment.id)
+    ).all()
+    seen = [e for e, _o in rows if permissions.sees_participants_of(user, e.organisation_id, ids)]
+    participants: dict[int, list[Participant]] = defaultdict(list)
+    if seen:
+        for participant in session.scalars(
+            select(Participant)
+            .where(Participant.enrolment_id.in_([e.id for e in seen]))
+            .order_by(Participant.full_name, Participant.id)
+        ):
+            participants[participant.enrolment_id].append(participant)
+    representatives = _representatives_of(session, [e.organisation_id for e in seen])
+    views = []
+    for enrolment, organisation in rows:
+        shown = enrolment in seen
+        sent = {p.user_id for p in participants[enrolment.id]}
+        views.append(
+            EnrolmentView(
+                enrolment,
+                _shown_name(user, organisation),
+                participants[enrolment.id] if shown else None,
+                [c for c in representatives.get(enrolment.organisation_id, []) if c.value not in sent]
+                if shown
+                else [],
+            )
+        )
+    all_series = session.scalars(
+        select(SessionSeries)
+        .where(SessionSeries.programme_id == programme.id)
+        .order_by(SessionSeries.start_local, SessionSeries.id)
+    ).all()
+    changes = changes_of(session, [s.id for s in all_series])
+    return ProgrammeDetail(
+        programme=programme,
+        trainer_ids=ids,
+        trainers=[User.name_to_show(full_name, email) for _id, full_name, email in trainers],
+        domains=domain_codes(session, programme.id),
+        lead_name=_shown_name(user, lead),
+        enrolments=views,
+        series=[UpcomingSeries(s, upcoming(s, changes.get(s.id, []), now)) for s in all_series],
+    )
+
+
+def get_enrolment(session: Session, enrolment_id: int) -> Enrolment | None:
+    return session.get(Enrolment, enrolment_id)
+
+
+def enrolment_name(session: Session, user: User, enrolment: Enrolment) -> str | None:
+    """The enrolled organisation's name where the directory shows it to this user."""
+    return _shown_name(user, session.get(Organisation, enrolment.organisation_id))
+
+
+def add_participant_to(
+    session: Session, enrolment: Enrolment, user_id: int | None, full_name: str | None
+) -> Participant:
+    """A participant the form names: one of the organisation's representatives, or a name only."""
+    if enrolment.status == EnrolmentStatus.WITHDRAWN:
+        raise TrainingError({"__all__": WITHDRAWN_ENROLMENT})
+    person = None
+    if user_id is not None:
+        allowed = {
+            c.value
+            for c in _representatives_of(session, [enrolment.organisation_id])[enrolment.organisation_id]
+        }
+        person = session.get(User, user_id) if user_id in allowed else None
+        if person is None:
+            raise TrainingError({"user_id": NOT_A_REPRESENTATIVE})
+        taken = session.scalar(
+            select(Participant.id).where(
+                Participant.enrolment_id == enrolment.id, Participant.user_id == user_id
+            )
+        )
+        if taken is not None:
+            raise TrainingError({"user_id": ALREADY_PARTICIPANT})
+    return add_participant(session, enrolment, person, full_name or "")
+
+
+def visible_organisation_name(session: Session, user: User, organisation_id: int) -> str | None:
+    """An organisation's name where the directory shows it to this user, else None."""
+    organisation = visible_organisation(session, user, organisation_id)
+    return organisation.name if organisation is not None else None

@@ -73,6 +73,11 @@ PAGES = [
     MainPage("framework", "officer", "/frameworks/{framework}"),
     MainPage("portfolio", "officer", "/assessments/portfolio"),
     MainPage("portfolio-organisations", "officer", "/assessments/portfolio/organisations?domain=overall"),
+    MainPage("training-calendar", "officer", "/training/calendar"),
+    MainPage("training-calendar-list", "officer", "/training/calendar?view=list"),
+    MainPage("my-calendar", "officer", "/training/my-calendar"),
+    MainPage("training-programmes", "officer", "/training/programmes"),
+    MainPage("training-programme-new", "officer", "/training/programmes/new"),
     MainPage("not-found", "officer", "/no-such-page", status=404),
 ]
 VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
