@@ -64,15 +64,15 @@ class CalendarFeedController(Controller):
             name = service.feed_name(db, owner, token)
             events = [
                 ics.FeedEvent(
-                    series=service.as_series(item.series, item.changes),
-                    summary=f"{item.series.title} · {item.programme.title}",
-                    description=item.programme.description,
-                    location=item.series.location or item.series.online_url,
-                    url=f"{base}/training/programmes/{item.programme.id}",
-                    sequence=item.series.sequence,
-                    last_modified=item.series.updated_at,
-                    created=item.series.created_at,
-                    cancelled=item.series.cancelled_at is not None,
+                    series=item.series,
+                    summary=f"{item.title} · {item.programme_title}",
+                    description=item.programme_description,
+                    location=item.place,
+                    url=f"{base}/training/programmes/{item.programme_id}",
+                    sequence=item.sequence,
+                    last_modified=item.updated_at,
+                    created=item.created_at,
+                    cancelled=item.cancelled,
                 )
                 for item in service.feed_series(db, owner, token, now)
             ]

@@ -16,7 +16,14 @@ from sqlalchemy import ColumnElement, exists, or_, select, true
 
 from crm.accounts.models import User
 from crm.accounts.roles import Role
-from crm.training.models import Enrolment, EnrolmentStatus, Programme, ProgrammeStatus, ProgrammeTrainer
+from crm.training.models import (
+    Enrolment,
+    EnrolmentStatus,
+    Participant,
+    Programme,
+    ProgrammeStatus,
+    ProgrammeTrainer,
+)
 
 CATALOGUE_STATUSES = (ProgrammeStatus.OPEN, ProgrammeStatus.RUNNING, ProgrammeStatus.FINISHED)
 
@@ -61,16 +68,36 @@ def visible_programmes(user: User) -> ColumnElement[bool]:
     """The SQL form of can_view, on Programme."""
     if user.is_staff:
         return true()
-    trains = exists(
-        select(ProgrammeTrainer.programme_id).where(
-            ProgrammeTrainer.programme_id == Programme.id, ProgrammeTrainer.user_id == user.id
-        )
-    )
-    clauses: list[ColumnElement[bool]] = [Programme.status.in_([s.value for s in CATALOGUE_STATUSES]), trains]
+    clauses: list[ColumnElement[bool]] = [
+        Programme.status.in_([s.value for s in CATALOGUE_STATUSES]),
+        trains(user.id),
+    ]
     own = user.represented_organisation_id
     if own is not None:
         clauses.append(Programme.lead_organisation_id == own)
     return or_(*clauses)
+
+
+def trains(user_id: int) -> ColumnElement[bool]:
+    """Programmes this person trains in (SQL, on Programme)."""
+    return exists(
+        select(ProgrammeTrainer.programme_id).where(
+            ProgrammeTrainer.programme_id == Programme.id, ProgrammeTrainer.user_id == user_id
+        )
+    )
+
+
+def participates(user_id: int) -> ColumnElement[bool]:
+    """Programmes this person takes part in, for an organisation enrolled in them (SQL, on Programme)."""
+    return exists(
+        select(Participant.id)
+        .join(Enrolment, Enrolment.id == Participant.enrolment_id)
+        .where(
+            Enrolment.programme_id == Programme.id,
+            Enrolment.status == EnrolmentStatus.ENROLLED.value,
+            Participant.user_id == user_id,
+        )
+    )
 
 
 def enrolled_organisation(organisation_id: int) -> ColumnElement[bool]:

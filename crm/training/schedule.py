@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
-from sqlalchemy import ColumnElement, and_, delete, exists, or_, select
+from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from crm.accounts.models import User
@@ -26,7 +26,6 @@ from crm.training.models import (
     Enrolment,
     EnrolmentStatus,
     OccurrenceChange,
-    Participant,
     Programme,
     ProgrammeTrainer,
     SessionSeries,
@@ -405,37 +404,10 @@ def shown(
     )
 
 
-def _trains(user_id: int) -> ColumnElement[bool]:
-    return exists(
-        select(ProgrammeTrainer.programme_id).where(
-            ProgrammeTrainer.programme_id == Programme.id, ProgrammeTrainer.user_id == user_id
-        )
-    )
-
-
-def _participates(user_id: int) -> ColumnElement[bool]:
-    return exists(
-        select(Participant.id)
-        .join(Enrolment, Enrolment.id == Participant.enrolment_id)
-        .where(
-            Enrolment.programme_id == Programme.id,
-            Enrolment.status == EnrolmentStatus.ENROLLED.value,
-            Participant.user_id == user_id,
-        )
-    )
-
-
 def _takes_part(organisation_id: int) -> ColumnElement[bool]:
     """A programme an organisation leads or is enrolled in."""
     return or_(
-        Programme.lead_organisation_id == organisation_id,
-        exists(
-            select(Enrolment.id).where(
-                Enrolment.programme_id == Programme.id,
-                Enrolment.organisation_id == organisation_id,
-                Enrolment.status == EnrolmentStatus.ENROLLED.value,
-            )
-        ),
+        Programme.lead_organisation_id == organisation_id, permissions.enrolled_organisation(organisation_id)
     )
 
 
@@ -468,7 +440,7 @@ def occurrences_between(
     if programme_id is not None:
         conditions.append(Programme.id == programme_id)
     if trainer_id is not None:
-        conditions.append(_trains(trainer_id))
+        conditions.append(permissions.trains(trainer_id))
     if organisation_id is not None:
         conditions.append(_takes_part(organisation_id))
     rows = session.execute(
@@ -533,7 +505,7 @@ def filter_choices(session: Session, user: User) -> FilterChoices:
 
 def my_occurrences(session: Session, user: User, start: datetime, end: datetime) -> list[ShownOccurrence]:
     """The sessions in a person's own calendar: those they train or take part in, that they may see."""
-    mine = or_(_trains(user.id), _participates(user.id))
+    mine = or_(permissions.trains(user.id), permissions.participates(user.id))
     rows = session.execute(
         select(SessionSeries, Programme)
         .join(Programme, Programme.id == SessionSeries.programme_id)

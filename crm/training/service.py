@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, case, delete, exists, false, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -194,7 +195,20 @@ def new_uid() -> str:
     return f"{uuid.uuid4()}@diaspora-crm"
 
 
-def rule_of(series: SessionSeries) -> recurrence.Recurrence | None:
+class StoredSeries(Protocol):
+    """What a stored series gives crm.training.recurrence: a SessionSeries, or a row of its columns."""
+
+    uid: str
+    start_local: datetime
+    end_local: datetime
+    tz: str
+    weekdays: str
+    interval: int
+    count: int | None
+    until: date | None
+
+
+def rule_of(series: StoredSeries) -> recurrence.Recurrence | None:
     if not series.weekdays:
         return None
     return recurrence.Recurrence(
@@ -205,7 +219,7 @@ def rule_of(series: SessionSeries) -> recurrence.Recurrence | None:
     )
 
 
-def as_series(series: SessionSeries, changes: Iterable[OccurrenceChange] = ()) -> recurrence.Series:
+def as_series(series: StoredSeries, changes: Iterable[OccurrenceChange] = ()) -> recurrence.Series:
     """The stored series as crm.training.recurrence reads it."""
     return recurrence.Series(
         uid=series.uid,
@@ -399,26 +413,6 @@ def feed_token(session: Session, secret_key: str, secret: str) -> FeedToken | No
 CANCELLED_KEPT = timedelta(days=30)
 
 
-def _trains(user_id: int) -> ColumnElement[bool]:
-    return exists(
-        select(ProgrammeTrainer.programme_id).where(
-            ProgrammeTrainer.programme_id == Programme.id, ProgrammeTrainer.user_id == user_id
-        )
-    )
-
-
-def _participates(user_id: int) -> ColumnElement[bool]:
-    return exists(
-        select(Participant.id)
-        .join(Enrolment, Enrolment.id == Participant.enrolment_id)
-        .where(
-            Enrolment.programme_id == Programme.id,
-            Enrolment.status == EnrolmentStatus.ENROLLED.value,
-            Participant.user_id == user_id,
-        )
-    )
-
-
 def feed_programmes(owner: User, token: FeedToken) -> ColumnElement[bool]:
     """The programmes a feed holds: those its scope names that its owner may see now (a demoted owner's feed
     loses what they no longer see). An organisation's feed is its officer's or its representatives'."""
@@ -427,12 +421,12 @@ def feed_programmes(owner: User, token: FeedToken) -> ColumnElement[bool]:
     if scope == FeedScope.PROGRAMME:
         return and_(visible, Programme.id == token.scope_id)
     if scope == FeedScope.TRAINER:
-        return and_(visible, _trains(token.scope_id or 0))
+        return and_(visible, permissions.trains(token.scope_id or 0))
     if scope == FeedScope.ORGANISATION:
         if not (owner.is_staff or owner.represented_organisation_id == token.scope_id):
             return false()
         return and_(visible, permissions.enrolled_organisation(token.scope_id or 0))
-    return and_(visible, or_(_trains(owner.id), _participates(owner.id)))
+    return and_(visible, or_(permissions.trains(owner.id), permissions.participates(owner.id)))
 
 
 def _feed_series(owner: User, token: FeedToken, now: datetime) -> ColumnElement[bool]:
@@ -490,21 +484,64 @@ def feed_name(session: Session, owner: User, token: FeedToken) -> str:
 
 @dataclass(frozen=True)
 class FeedSeries:
-    series: SessionSeries
-    programme: Programme
-    changes: list[OccurrenceChange]
+    """A series as a feed writes it, read as columns (no ORM objects: a feed may hold thousands of series)."""
+
+    series: recurrence.Series
+    title: str
+    place: str
+    sequence: int
+    created_at: datetime
+    updated_at: datetime
+    cancelled: bool
+    programme_id: int
+    programme_title: str
+    programme_description: str
 
 
 def feed_series(session: Session, owner: User, token: FeedToken, now: datetime) -> list[FeedSeries]:
     """The series a feed holds, with their programmes and changes: two queries whatever their number."""
     rows = session.execute(
-        select(SessionSeries, Programme)
+        select(
+            SessionSeries.id,
+            SessionSeries.uid,
+            SessionSeries.start_local,
+            SessionSeries.end_local,
+            SessionSeries.tz,
+            SessionSeries.weekdays,
+            SessionSeries.interval,
+            SessionSeries.count,
+            SessionSeries.until,
+            SessionSeries.title,
+            SessionSeries.location,
+            SessionSeries.online_url,
+            SessionSeries.sequence,
+            SessionSeries.created_at,
+            SessionSeries.updated_at,
+            SessionSeries.cancelled_at,
+            Programme.id.label("programme_id"),
+            Programme.title.label("programme_title"),
+            Programme.description.label("programme_description"),
+        )
         .join(Programme, Programme.id == SessionSeries.programme_id)
         .where(_feed_series(owner, token, now))
         .order_by(SessionSeries.start_local, SessionSeries.id)
     ).all()
-    changes = changes_of(session, [series.id for series, _programme in rows])
-    return [FeedSeries(series, programme, changes.get(series.id, [])) for series, programme in rows]
+    changes = changes_of(session, [row.id for row in rows])
+    return [
+        FeedSeries(
+            series=as_series(row, changes.get(row.id, [])),
+            title=row.title,
+            place=row.location or row.online_url,
+            sequence=row.sequence,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            cancelled=row.cancelled_at is not None,
+            programme_id=row.programme_id,
+            programme_title=row.programme_title,
+            programme_description=row.programme_description,
+        )
+        for row in rows
+    ]
 
 
 def feed_of(session: Session, secret_key: str, secret: str) -> tuple[FeedToken, User] | None:

@@ -533,3 +533,33 @@ def test_lines_are_crlf_utf8_and_folded_at_75_octets() -> None:
     assert max(len(line) for line in lines) <= 75
     assert any(line.startswith(b" ") for line in lines)
     assert str(icalendar.Calendar.from_ical(ics).events[0]["DESCRIPTION"]) == long_text
+
+
+def test_texts_with_separators_line_breaks_and_accents_come_back_as_written_in_both_parsers() -> None:
+    summary = "Comptabilité, budgets; rapports \\ notes"
+    description = "Première ligne, avec virgule;\nseconde ligne — " + "é" * 80 + " fin"
+    event = FeedEvent(
+        series=SINGLE,
+        summary=summary,
+        description=description,
+        location="Salle 2; Dakar, Sénégal",
+        url="https://crm.example.org/training/programmes/7?a=1,2;b",
+        sequence=0,
+        last_modified=EDITED,
+        created=CREATED,
+    )
+    body = calendar("Formation — équipes", [event], NOW)
+
+    assert all(len(line) <= 75 for line in body.split(b"\r\n"))
+    parsed = icalendar.Calendar.from_ical(body).walk("VEVENT")[0]
+    assert (str(parsed["SUMMARY"]), str(parsed["DESCRIPTION"]), str(parsed["LOCATION"])) == (
+        summary,
+        description,
+        "Salle 2; Dakar, Sénégal",
+    )
+    strict = IcsCalendarStream.calendar_from_ics(body.decode()).events[0]
+    assert (strict.summary, strict.description, strict.location) == (
+        summary,
+        description,
+        "Salle 2; Dakar, Sénégal",
+    )
