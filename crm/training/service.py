@@ -500,7 +500,8 @@ class FeedSeries:
 
 def feed_series(session: Session, owner: User, token: FeedToken, now: datetime) -> list[FeedSeries]:
     """The series a feed holds, with their programmes and changes: two queries whatever their number."""
-    rows = session.execute(
+    # Core rows through the connection: no ORM loading for thousands of plain columns.
+    rows = session.connection().execute(
         select(
             SessionSeries.id,
             SessionSeries.uid,
