@@ -501,32 +501,36 @@ class FeedSeries:
 def feed_series(session: Session, owner: User, token: FeedToken, now: datetime) -> list[FeedSeries]:
     """The series a feed holds, with their programmes and changes: two queries whatever their number."""
     # Core rows through the connection: no ORM loading for thousands of plain columns.
-    rows = session.connection().execute(
-        select(
-            SessionSeries.id,
-            SessionSeries.uid,
-            SessionSeries.start_local,
-            SessionSeries.end_local,
-            SessionSeries.tz,
-            SessionSeries.weekdays,
-            SessionSeries.interval,
-            SessionSeries.count,
-            SessionSeries.until,
-            SessionSeries.title,
-            SessionSeries.location,
-            SessionSeries.online_url,
-            SessionSeries.sequence,
-            SessionSeries.created_at,
-            SessionSeries.updated_at,
-            SessionSeries.cancelled_at,
-            Programme.id.label("programme_id"),
-            Programme.title.label("programme_title"),
-            Programme.description.label("programme_description"),
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                SessionSeries.id,
+                SessionSeries.uid,
+                SessionSeries.start_local,
+                SessionSeries.end_local,
+                SessionSeries.tz,
+                SessionSeries.weekdays,
+                SessionSeries.interval,
+                SessionSeries.count,
+                SessionSeries.until,
+                SessionSeries.title,
+                SessionSeries.location,
+                SessionSeries.online_url,
+                SessionSeries.sequence,
+                SessionSeries.created_at,
+                SessionSeries.updated_at,
+                SessionSeries.cancelled_at,
+                Programme.id.label("programme_id"),
+                Programme.title.label("programme_title"),
+                Programme.description.label("programme_description"),
+            )
+            .join(Programme, Programme.id == SessionSeries.programme_id)
+            .where(_feed_series(owner, token, now))
+            .order_by(SessionSeries.start_local, SessionSeries.id)
         )
-        .join(Programme, Programme.id == SessionSeries.programme_id)
-        .where(_feed_series(owner, token, now))
-        .order_by(SessionSeries.start_local, SessionSeries.id)
-    ).all()
+        .all()
+    )
     changes = changes_of(session, [row.id for row in rows])
     return [
         FeedSeries(
